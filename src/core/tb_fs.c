@@ -1,0 +1,138 @@
+#include "tb_features.h"
+
+#include "tb_fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+tb_code
+tb_fs_read(const char *path, size_t max_bytes, tb_buf *out, tb_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return tb_err_set(err, errno == ENOENT ? TB_ENOTFOUND : TB_EIO, "%s: %s", path,
+                          strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return tb_err_set(err, TB_EINVAL, "%s: not a regular file", path);
+    }
+    if ((size_t)st.st_size > max_bytes) {
+        close(fd);
+        return tb_err_set(err, TB_ELIMIT, "%s: %lld bytes, more than the limit of %zu", path,
+                          (long long)st.st_size, max_bytes);
+    }
+    tb_buf_reserve(out, (size_t)st.st_size);
+    for (;;) {
+        unsigned char chunk[65536];
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return tb_err_set(err, TB_EIO, "%s: read: %s", path, strerror(e));
+        }
+        if (n == 0)
+            break;
+        if (out->len + (size_t)n > max_bytes) {
+            close(fd);
+            return tb_err_set(err, TB_ELIMIT, "%s: more than the limit of %zu bytes", path,
+                              max_bytes);
+        }
+        tb_buf_append(out, chunk, (size_t)n);
+    }
+    close(fd);
+    return TB_OK;
+}
+
+tb_code
+tb_fs_write_atomic(const char *path, const void *data, size_t len, tb_err *err)
+{
+    /* The temporary sits beside the target so rename() stays on one filesystem. */
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    char *tmp = tb_xmalloc(strlen(path) + 16);
+    snprintf(tmp, strlen(path) + 16, "%.*s.%s.XXXXXX", (int)dirlen, path,
+             slash ? slash + 1 : path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        tb_code rc = tb_err_set(err, TB_EIO, "%s: cannot create temporary file: %s", path,
+                                strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    const unsigned char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto fail;
+        p += n;
+        left -= (size_t)n;
+    }
+    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0)
+        goto fail;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0)
+        goto fail;
+    free(tmp);
+    return TB_OK;
+
+fail:;
+    tb_code rc = tb_err_set(err, TB_EIO, "%s: write: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+tb_code
+tb_fs_mkdirs(const char *dir, tb_err *err)
+{
+    char *p = tb_xstrdup(dir);
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            tb_code rc = tb_err_set(err, TB_EIO, "%s: mkdir: %s", p, strerror(errno));
+            free(p);
+            return rc;
+        }
+        *s = c;
+        if (c == '\0')
+            break;
+    }
+    free(p);
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return tb_err_set(err, TB_EIO, "%s: not a directory", dir);
+    return TB_OK;
+}
+
+bool
+tb_fs_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+bool
+tb_fs_is_group_or_world_readable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH | S_IWOTH)) != 0;
+}

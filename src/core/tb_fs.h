@@ -1,0 +1,26 @@
+/* Files: whole-file reads with a size cap, and atomic writes (a reader sees the old file or the
+ * new one, never half of one; a crash leaves at most a hidden temporary file). */
+#ifndef TB_FS_H
+#define TB_FS_H
+
+#include "tb_buf.h"
+#include "tb_err.h"
+
+#include <stdbool.h>
+
+/* Reads path into out (appending).  Files larger than max_bytes give TB_ELIMIT. */
+tb_code tb_fs_read(const char *path, size_t max_bytes, tb_buf *out, tb_err *err) TB_MUST_CHECK;
+
+/* Writes data to path atomically: a temporary file in the same directory, fsync, rename. */
+tb_code tb_fs_write_atomic(const char *path, const void *data, size_t len, tb_err *err)
+    TB_MUST_CHECK;
+
+/* Creates dir (and parents) if missing. */
+tb_code tb_fs_mkdirs(const char *dir, tb_err *err) TB_MUST_CHECK;
+
+bool tb_fs_exists(const char *path);
+
+/* True when path is readable by group or others (a private key must not be). */
+bool tb_fs_is_group_or_world_readable(const char *path);
+
+#endif

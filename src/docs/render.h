@@ -1,0 +1,57 @@
+/* The document pipeline (DESIGN §1): patches + office → built document → typeset PDF → signed →
+ * written atomically.  One table of document kinds; the CLI and (later) the daemon call this. */
+#ifndef TB_RENDER_H
+#define TB_RENDER_H
+
+#include "cn_date.h"
+#include "patch.h"
+#include "tb_buf.h"
+#include "tb_err.h"
+
+#include <stdbool.h>
+#include <time.h>
+
+/* What one office needs to issue documents, loaded once and reused for every document: profile,
+ * templates, fonts, seal, signing key, base imagery.  Not thread-safe (one per worker). */
+typedef struct render_ctx render_ctx;
+
+/* Loads <office_dir>/office.xml and what it names.  imagery_path overrides the profile's
+ * imagery (NULL = use the profile's).  Errors name the file at fault. */
+render_ctx *render_ctx_open(const char *office_dir, const char *imagery_path, tb_err *err);
+void render_ctx_close(render_ctx *rc); /* NULL ok */
+
+/* Fixed inputs of one run. */
+typedef struct render_options {
+    cn_date date;       /* 成文日期 */
+    int first_number;   /* sequence of the first 发文字号 (the archive will allocate these) */
+    time_t signing_time; /* 0 = now; SOURCE_DATE_EPOCH makes output reproducible */
+} render_options;
+
+/* One 整改通知书 for the illegal patches of one township (patches all share admin_code).
+ * Appends the signed PDF to out. */
+tb_code notice_render(render_ctx *rc, const patch *const *patches, size_t count,
+                      const render_options *opt, int number, tb_buf *out, tb_err *err)
+    TB_MUST_CHECK;
+
+typedef struct render_request {
+    const char *kind;         /* "notice" */
+    const char *office_dir;
+    const char *patches_path;
+    const char *layer;        /* NULL = first layer */
+    const char *out_dir;
+    const char *imagery_path; /* NULL = the office's */
+    render_options opt;
+} render_request;
+
+/* Called with the path of every file written, in order. */
+typedef void render_output_fn(void *user, const char *path);
+
+/* Renders every document of req->kind.  All input is read and checked, and every document is
+ * rendered and signed, before the first file is written; each file is written atomically. */
+tb_code render_run(const render_request *req, render_output_fn *on_file, void *user,
+                   tb_err *err) TB_MUST_CHECK;
+
+/* Names of the document kinds, for --help ("notice", ...), NULL-terminated. */
+const char *const *render_kind_names(void);
+
+#endif

@@ -1,0 +1,91 @@
+#include "tb_features.h"
+
+#include "docs_int.h"
+
+#include "tb_fs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Fontconfig does not see TeX Live's Fandol fonts by default (DESIGN §8); an office may also
+ * ship its own licensed fonts in <office>/fonts. */
+static const char *const system_font_dirs[] = {
+    "/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol",
+};
+
+static cairo_surface_t *
+load_seal(const char *path, tb_err *err)
+{
+    if (!tb_fs_exists(path)) {
+        tb_err_set(err, TB_ENOTFOUND, "%s: seal image not found", path);
+        return NULL;
+    }
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+        tb_err_set(err, TB_EFORMAT, "%s: not a readable PNG seal image (%s)", path,
+                   cairo_status_to_string(cairo_surface_status(s)));
+        cairo_surface_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+render_ctx *
+render_ctx_open(const char *office_dir, const char *imagery_path, tb_err *err)
+{
+    render_ctx *rc = tb_xcalloc(1, sizeof *rc);
+    rc->arena = tb_arena_new(0);
+    if (!(rc->office = tpl_office_load(office_dir, rc->arena, err)))
+        goto fail;
+    if (!(rc->notice = tpl_notice_load(rc->office, rc->arena, err)))
+        goto fail;
+    const char *dirs[] = {tb_arena_printf(rc->arena, "%s/fonts", office_dir),
+                          system_font_dirs[0], NULL};
+    if (!(rc->tf = typeface_new(rc->office->fonts, dirs, err)))
+        goto fail;
+    if (!(rc->seal = load_seal(rc->office->seal_path, err)))
+        goto fail;
+    if (!tb_fs_exists(rc->office->key_path)) {
+        tb_err_set(err, TB_ENOTFOUND, "%s: signing key not found (for the sample office, "
+                   "scripts/make-sample-keys.sh makes one)", rc->office->key_path);
+        goto fail;
+    }
+    if (!(rc->signer = pdfsig_signer_load(rc->office->key_path, rc->office->cert_path,
+                                          rc->office->chain_path, err)))
+        goto fail;
+    const char *imagery = imagery_path ? imagery_path : rc->office->imagery_path;
+    if (imagery && !(rc->basemap = map_basemap_open(imagery, err)))
+        goto fail;
+    return rc;
+
+fail:
+    render_ctx_close(rc);
+    return NULL;
+}
+
+void
+render_ctx_close(render_ctx *rc)
+{
+    if (rc == NULL)
+        return;
+    map_basemap_close(rc->basemap);
+    pdfsig_signer_free(rc->signer);
+    if (rc->seal)
+        cairo_surface_destroy(rc->seal);
+    typeface_free(rc->tf);
+    tb_arena_free(rc->arena);
+    free(rc);
+}
+
+char *
+docs_cn_numeral(int n, char *out, size_t out_len)
+{
+    static const char *const digit[] = {"", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
+    if (n < 1 || n > 99)
+        snprintf(out, out_len, "%d", n);
+    else if (n < 10)
+        snprintf(out, out_len, "%s", digit[n]);
+    else
+        snprintf(out, out_len, "%s十%s", n / 10 == 1 ? "" : digit[n / 10], digit[n % 10]);
+    return out;
+}

@@ -1,0 +1,27 @@
+/* The fonts a process renders with: a Pango font map plus one resolved family per role.  Made
+ * once and shared by every document (font loading is the slow part of start-up); not
+ * thread-safe: one per worker thread. */
+#ifndef TB_TYPEFACE_H
+#define TB_TYPEFACE_H
+
+#include "font_role.h"
+#include "tb_err.h"
+
+#include <pango/pangocairo.h>
+
+typedef struct typeface typeface;
+
+/* Adds each directory of font_dirs (NULL-terminated, may be NULL; missing dirs are skipped) to
+ * fontconfig, then checks that every role's family is installed: a missing one is TB_ENOTFOUND
+ * naming the role and family.  Owned: typeface_free. */
+typeface *typeface_new(const font_choice roles[FONT_ROLE_COUNT], const char *const *font_dirs,
+                       tb_err *err);
+void typeface_free(typeface *tf); /* NULL ok */
+
+/* A font description for role at size_pt (borrowed pattern, caller frees the result). */
+PangoFontDescription *typeface_describe(const typeface *tf, font_role role, double size_pt);
+
+/* The Pango context for making layouts (borrowed). */
+PangoContext *typeface_context(const typeface *tf);
+
+#endif

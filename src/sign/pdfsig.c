@@ -1,0 +1,967 @@
+/* DESIGN: signing appends one incremental update after the original bytes:
+ *
+ *     <original file>  [\n]
+ *     R g obj  catalog copy + /AcroForm << /Fields [.. F 0 R] /SigFlags 3 >>   (or the AcroForm
+ *                                                                               object, if indirect)
+ *     P g obj  page copy + /Annots [.. F 0 R]
+ *     F 0 obj  merged field + widget  (/FT /Sig /V S 0 R /AP << /N A 0 R >>)
+ *     A 0 obj  empty appearance stream
+ *     S 0 obj  /Sig dictionary: /ByteRange [0 a b c] /Contents <00..00>
+ *     xref, trailer (/Prev, /ID), startxref, %%EOF
+ *
+ * Dictionaries are copied entry by entry (key and value text verbatim, comments dropped) with the
+ * changed entries replaced, so no PDF writer is needed.  /ByteRange is written as fixed-width
+ * space-padded text and /Contents as a fixed-size hex string, so filling them in moves nothing.
+ * The CMS is computed over the two ranges straight from the buffer with CMS_dataInit. */
+#include "tb_features.h"
+
+#include "pdfsig.h"
+
+#include "pdfobj.h"
+#include "tb_fs.h"
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    MAX_PEM_BYTES = 1024 * 1024,
+    MAX_FIELD_NAME = 64,
+    MAX_TEXT_BYTES = 2048,  /* reason, location */
+    BYTERANGE_WIDTH = 32,   /* "a b c" of up to 10 digits each, space padded */
+    MAX_SIGNATURES = 10000, /* per verified file */
+};
+
+struct pdfsig_signer {
+    EVP_PKEY *key;
+    X509 *cert;
+    STACK_OF(X509) *chain;
+    char name[256];
+};
+
+/* Records an error whose cause is on the OpenSSL error queue (then clears the queue). */
+static tb_code TB_PRINTF(3, 4)
+set_ssl_err(tb_err *err, tb_code code, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    char why[256] = "no details from OpenSSL";
+    unsigned long e = ERR_peek_last_error();
+    if (e != 0)
+        ERR_error_string_n(e, why, sizeof why);
+    ERR_clear_error();
+    return tb_err_set(err, code, "%s: %s", what, why);
+}
+
+/* Copies at most cap - 1 bytes of s into out without splitting a UTF-8 sequence. */
+static void
+copy_utf8(char *out, size_t cap, const char *s, size_t n)
+{
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+/* Subject CN of x as UTF-8, or the whole subject (RFC 2253) when there is no CN. */
+static void
+cert_name(const X509 *x, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const X509_NAME *nm = X509_get_subject_name(x);
+    int i = X509_NAME_get_index_by_NID(nm, NID_commonName, -1);
+    if (i >= 0) {
+        const ASN1_STRING *data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i));
+        unsigned char *u = NULL;
+        int n = ASN1_STRING_to_UTF8(&u, data);
+        if (n >= 0)
+            copy_utf8(out, cap, (const char *)u, (size_t)n);
+        OPENSSL_free(u);
+    } else {
+        BIO *b = BIO_new(BIO_s_mem());
+        if (b != NULL && X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253) >= 0) {
+            char *p;
+            long n = BIO_get_mem_data(b, &p);
+            if (n > 0)
+                copy_utf8(out, cap, p, (size_t)n);
+        }
+        BIO_free(b);
+    }
+    ERR_clear_error();
+}
+
+/* PEM password callback that refuses: we support only unencrypted keys and must never prompt. */
+static int
+pem_no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    *(bool *)u = true;
+    return -1;
+}
+
+/* Reads every certificate of a PEM file: the first into *first (if first is not NULL), the rest
+ * (or all, if first is NULL) onto rest.  At least one certificate is required. */
+static tb_code
+read_certs(const char *path, X509 **first, STACK_OF(X509) *rest, tb_err *err)
+{
+    tb_buf pem = TB_BUF_INIT;
+    BIO *bio = NULL;
+    tb_code rc = tb_fs_read(path, MAX_PEM_BYTES, &pem, err);
+    if (rc != TB_OK)
+        goto done;
+    bio = BIO_new_mem_buf(pem.data, (int)pem.len);
+    if (bio == NULL) {
+        rc = set_ssl_err(err, TB_ELIB, "%s: BIO_new_mem_buf", path);
+        goto done;
+    }
+    for (int n = 0;; n++) {
+        X509 *x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+        if (x == NULL) {
+            unsigned long e = ERR_peek_last_error();
+            if (n > 0 && ERR_GET_LIB(e) == ERR_LIB_PEM &&
+                ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+                ERR_clear_error(); /* end of file */
+                break;
+            }
+            rc = set_ssl_err(err, TB_EFORMAT, "%s: cannot read PEM certificate %d", path, n + 1);
+            goto done;
+        }
+        if (n == 0 && first != NULL) {
+            *first = x;
+        } else if (!sk_X509_push(rest, x)) {
+            X509_free(x);
+            rc = set_ssl_err(err, TB_ELIB, "%s: sk_X509_push", path);
+            goto done;
+        }
+    }
+done:
+    BIO_free(bio);
+    tb_buf_release(&pem);
+    return rc;
+}
+
+pdfsig_signer *
+pdfsig_signer_load(const char *key_path, const char *cert_path, const char *chain_path,
+                   tb_err *err)
+{
+    pdfsig_signer *s = NULL;
+    tb_buf pem = TB_BUF_INIT;
+    BIO *bio = NULL;
+    if (key_path == NULL || cert_path == NULL) {
+        tb_err_set(err, TB_EINVAL, "signer: a key file and a certificate file are required");
+        goto fail;
+    }
+    if (tb_fs_read(key_path, MAX_PEM_BYTES, &pem, err) != TB_OK)
+        goto fail;
+    if (tb_fs_is_group_or_world_readable(key_path)) {
+        tb_err_set(err, TB_EINVAL,
+                   "%s: private key file is accessible by group or others (chmod 600 it)",
+                   key_path);
+        goto fail;
+    }
+    s = tb_xcalloc(1, sizeof *s);
+    s->chain = sk_X509_new_null();
+    bio = BIO_new_mem_buf(pem.data, (int)pem.len);
+    if (s->chain == NULL || bio == NULL) {
+        set_ssl_err(err, TB_ELIB, "%s: allocation", key_path);
+        goto fail;
+    }
+    bool asked_password = false;
+    s->key = PEM_read_bio_PrivateKey(bio, NULL, pem_no_password, &asked_password);
+    if (s->key == NULL) {
+        if (asked_password) {
+            ERR_clear_error();
+            tb_err_set(err, TB_EINVAL,
+                       "%s: private key is encrypted; only unencrypted keys are supported",
+                       key_path);
+        } else {
+            set_ssl_err(err, TB_EFORMAT, "%s: cannot read a PEM private key", key_path);
+        }
+        goto fail;
+    }
+    if (read_certs(cert_path, &s->cert, s->chain, err) != TB_OK)
+        goto fail;
+    if (chain_path != NULL && read_certs(chain_path, NULL, s->chain, err) != TB_OK)
+        goto fail;
+    if (X509_check_private_key(s->cert, s->key) != 1) {
+        ERR_clear_error();
+        tb_err_set(err, TB_EINVAL, "%s: private key does not match the certificate in %s",
+                   key_path, cert_path);
+        goto fail;
+    }
+    cert_name(s->cert, s->name, sizeof s->name);
+    goto done;
+fail:
+    pdfsig_signer_free(s);
+    s = NULL;
+done:
+    BIO_free(bio);
+    if (pem.data != NULL)
+        OPENSSL_cleanse(pem.data, pem.cap);
+    tb_buf_release(&pem);
+    return s;
+}
+
+void
+pdfsig_signer_free(pdfsig_signer *s)
+{
+    if (s == NULL)
+        return;
+    EVP_PKEY_free(s->key);
+    X509_free(s->cert);
+    sk_X509_pop_free(s->chain, X509_free);
+    free(s);
+}
+
+const char *
+pdfsig_signer_name(const pdfsig_signer *s)
+{
+    return s->name;
+}
+
+/* ---- text helpers --------------------------------------------------------------------------- */
+
+/* Appends a number with at most 3 decimals, independent of the C locale. */
+static void
+buf_num(tb_buf *b, double v)
+{
+    long long m = (long long)(v * 1000.0 + (v < 0 ? -0.5 : 0.5));
+    unsigned long long a = m < 0 ? 0 - (unsigned long long)m : (unsigned long long)m;
+    tb_buf_printf(b, "%s%llu.%03llu", m < 0 ? "-" : "", a / 1000, a % 1000);
+}
+
+/* Appends UTF-8 s as a PDF text string <FEFF...> (UTF-16BE).  False on invalid UTF-8. */
+static bool
+buf_text_string(tb_buf *b, const char *s)
+{
+    static const uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+    const unsigned char *u = (const unsigned char *)s;
+    tb_buf_append_str(b, "<FEFF");
+    while (*u) {
+        uint32_t cp;
+        int n;
+        if (u[0] < 0x80) {
+            cp = u[0];
+            n = 1;
+        } else if ((u[0] & 0xE0) == 0xC0) {
+            cp = u[0] & 0x1F;
+            n = 2;
+        } else if ((u[0] & 0xF0) == 0xE0) {
+            cp = u[0] & 0x0F;
+            n = 3;
+        } else if ((u[0] & 0xF8) == 0xF0) {
+            cp = u[0] & 0x07;
+            n = 4;
+        } else {
+            return false;
+        }
+        for (int i = 1; i < n; i++) { /* a NUL fails this test, so we never read past it */
+            if ((u[i] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (u[i] & 0x3F);
+        }
+        if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            tb_buf_printf(b, "%04X%04X", (unsigned)(0xD800 + (cp >> 10)),
+                          (unsigned)(0xDC00 + (cp & 0x3FF)));
+        } else {
+            tb_buf_printf(b, "%04X", (unsigned)cp);
+        }
+        u += n;
+    }
+    tb_buf_append_str(b, ">");
+    return true;
+}
+
+static void
+buf_hex(tb_buf *b, const unsigned char *p, size_t n)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    tb_buf_reserve(b, 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        b->data[b->len++] = (unsigned char)digits[p[i] >> 4];
+        b->data[b->len++] = (unsigned char)digits[p[i] & 15];
+    }
+    b->data[b->len] = '\0';
+}
+
+/* Appends the bytes of a parsed value verbatim. */
+static void
+buf_val(tb_buf *b, const pdfobj_doc *d, const pdfobj_val *v)
+{
+    tb_buf_append(b, d->p + v->start, v->end - v->start);
+}
+
+/* Appends " /Key value" for every entry of dict except the keys listed in skip (NULL-ended). */
+static void
+copy_entries(tb_buf *b, const pdfobj_doc *d, const pdfobj_val *dict, const char *const *skip)
+{
+    size_t cur = 0;
+    pdfobj_val k, v;
+    while (pdfobj_dict_next(d, dict, &cur, &k, &v)) {
+        bool skipped = false;
+        for (const char *const *s = skip; *s && !skipped; s++)
+            skipped = pdfobj_is_name(d, &k, *s);
+        if (skipped)
+            continue;
+        tb_buf_append_str(b, " ");
+        buf_val(b, d, &k);
+        tb_buf_append_str(b, " ");
+        buf_val(b, d, &v);
+    }
+}
+
+/* ---- signing -------------------------------------------------------------------------------- */
+
+static tb_code
+check_field(const pdfsig_field *f, tb_err *err)
+{
+    if (f->page < 1)
+        return tb_err_set(err, TB_EINVAL, "signature field: page %d is not a page number",
+                          f->page);
+    size_t n = f->name ? strlen(f->name) : 0;
+    if (n == 0 || n > MAX_FIELD_NAME)
+        return tb_err_set(err, TB_EINVAL, "signature field: name must have 1 to %d characters",
+                          MAX_FIELD_NAME);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)f->name[i];
+        if (c < 0x20 || c > 0x7e || c == '.' || c == '(' || c == ')' || c == '\\')
+            return tb_err_set(err, TB_EINVAL,
+                              "signature field: name \"%.64s\" has a character other than "
+                              "printable ASCII without . ( ) \\",
+                              f->name);
+    }
+    const double r[] = {f->x_pt, f->y_pt, f->w_pt, f->h_pt};
+    for (size_t i = 0; i < 4; i++)
+        if (!isfinite(r[i]) || r[i] > 1e6 || r[i] < -1e6 || (i >= 2 && r[i] < 0))
+            return tb_err_set(err, TB_EINVAL, "signature field %s: bad rectangle", f->name);
+    const char *texts[] = {f->reason, f->location};
+    for (size_t i = 0; i < 2; i++)
+        if (texts[i] != NULL && strlen(texts[i]) > MAX_TEXT_BYTES)
+            return tb_err_set(err, TB_EINVAL, "signature field %s: %s longer than %d bytes",
+                              f->name, i ? "location" : "reason", MAX_TEXT_BYTES);
+    return TB_OK;
+}
+
+/* Finds 1-based page number page in the page tree (iterative, depth capped). */
+static tb_code
+find_page(const pdfobj_doc *d, const pdfobj_val *catalog, int page, long long *num, int *gen,
+          pdfobj_val *dict, tb_err *err)
+{
+    pdfobj_val ref, node, total;
+    if (!pdfobj_dict_get(d, catalog, "Pages", &ref) || ref.kind != PDFOBJ_REF)
+        return tb_err_set(err, TB_EFORMAT, "PDF: catalog has no /Pages reference");
+    tb_code rc = pdfobj_load(d, ref.num, &node, NULL, err);
+    if (rc != TB_OK)
+        return rc;
+    long long pages = -1;
+    if (node.kind == PDFOBJ_DICT && pdfobj_dict_get(d, &node, "Count", &total) && total.is_int)
+        pages = total.num;
+    long long remaining = page - 1;
+    for (int depth = 0; depth <= PDFOBJ_MAX_DEPTH; depth++) {
+        pdfobj_val kids, kid;
+        if (node.kind != PDFOBJ_DICT || !pdfobj_dict_get(d, &node, "Kids", &kids) ||
+            kids.kind != PDFOBJ_ARRAY)
+            return tb_err_set(err, TB_EFORMAT, "PDF: page tree node at offset %zu has no /Kids",
+                              node.start);
+        size_t cur = 0;
+        bool descended = false;
+        while (!descended && pdfobj_array_next(d, &kids, &cur, &kid)) {
+            pdfobj_val kd, type, count;
+            int kg;
+            if (kid.kind != PDFOBJ_REF)
+                return tb_err_set(err, TB_EFORMAT, "PDF: /Kids item at offset %zu is not a "
+                                                   "reference", kid.start);
+            rc = pdfobj_load(d, kid.num, &kd, &kg, err);
+            if (rc != TB_OK)
+                return rc;
+            if (kd.kind != PDFOBJ_DICT)
+                return tb_err_set(err, TB_EFORMAT, "PDF: page object %lld is not a dictionary",
+                                  kid.num);
+            if (pdfobj_dict_get(d, &kd, "Type", &type) && pdfobj_is_name(d, &type, "Pages")) {
+                if (!pdfobj_dict_get(d, &kd, "Count", &count) || !count.is_int || count.num < 0)
+                    return tb_err_set(err, TB_EFORMAT, "PDF: page tree node %lld has no /Count",
+                                      kid.num);
+                if (remaining < count.num) {
+                    node = kd;
+                    descended = true;
+                } else {
+                    remaining -= count.num;
+                }
+            } else if (remaining-- == 0) {
+                *num = kid.num;
+                *gen = kg;
+                *dict = kd;
+                return TB_OK;
+            }
+        }
+        if (!descended)
+            return tb_err_set(err, TB_EINVAL, "signature field: no page %d (the document has "
+                                              "%lld pages)", page, pages);
+    }
+    return tb_err_set(err, TB_EFORMAT, "PDF: page tree deeper than %d levels", PDFOBJ_MAX_DEPTH);
+}
+
+/* Refuses a field name already used by a top-level field in fields (an array or NONE). */
+static tb_code
+check_unique_name(const pdfobj_doc *d, const pdfobj_val *fields, const char *name, tb_err *err)
+{
+    size_t cur = 0, n = strlen(name);
+    pdfobj_val item;
+    while (pdfobj_array_next(d, fields, &cur, &item)) {
+        pdfobj_val fd, t;
+        tb_code rc = pdfobj_resolve(d, &item, &fd, err);
+        if (rc != TB_OK)
+            return rc;
+        if (pdfobj_dict_get(d, &fd, "T", &t) && t.kind == PDFOBJ_STRING &&
+            t.end - t.start == n + 2 && memcmp(d->p + t.start + 1, name, n) == 0)
+            return tb_err_set(err, TB_EINVAL, "signature field: the document already has a "
+                                              "field named %s", name);
+    }
+    return TB_OK;
+}
+
+/* Appends an AcroForm dictionary: af's entries (af may be NULL) with field_num appended to
+ * /Fields and /SigFlags 3. */
+static void
+write_acroform(tb_buf *b, const pdfobj_doc *d, const pdfobj_val *af, const pdfobj_val *fields,
+               long long field_num)
+{
+    static const char *const skip[] = {"Fields", "SigFlags", NULL};
+    tb_buf_append_str(b, "<<");
+    if (af != NULL)
+        copy_entries(b, d, af, skip);
+    tb_buf_append_str(b, " /Fields [");
+    size_t cur = 0;
+    pdfobj_val item;
+    while (pdfobj_array_next(d, fields, &cur, &item)) {
+        tb_buf_append_str(b, " ");
+        buf_val(b, d, &item);
+    }
+    tb_buf_printf(b, " %lld 0 R ] /SigFlags 3 >>", field_num);
+}
+
+typedef struct xref_rec {
+    long long num;
+    int gen;
+    size_t offset;
+} xref_rec;
+
+static int
+xref_rec_cmp(const void *a, const void *b)
+{
+    const xref_rec *x = a, *y = b;
+    return (x->num > y->num) - (x->num < y->num);
+}
+
+/* Computes the detached CMS over [0, a) and [b, total) of p into der. */
+static tb_code
+cms_create(const pdfsig_signer *s, const unsigned char *p, size_t a, size_t b, size_t total,
+           time_t when, tb_buf *der, tb_err *err)
+{
+    const unsigned flags = CMS_BINARY | CMS_DETACHED | CMS_PARTIAL | CMS_NOSMIMECAP | CMS_CADES;
+    CMS_ContentInfo *cms = NULL;
+    BIO *chain = NULL;
+    ASN1_TIME *at = NULL;
+    unsigned char *out = NULL;
+    tb_code rc = TB_OK;
+    cms = CMS_sign(NULL, NULL, NULL, NULL, flags);
+    if (cms == NULL || !CMS_set_detached(cms, 1)) {
+        rc = set_ssl_err(err, TB_ELIB, "signing: CMS_sign");
+        goto done;
+    }
+    CMS_SignerInfo *si = CMS_add1_signer(cms, s->cert, s->key, EVP_sha256(), flags);
+    if (si == NULL) {
+        rc = set_ssl_err(err, TB_ELIB, "signing: CMS_add1_signer");
+        goto done;
+    }
+    for (int i = 0; i < sk_X509_num(s->chain); i++) {
+        if (!CMS_add1_cert(cms, sk_X509_value(s->chain, i))) {
+            rc = set_ssl_err(err, TB_ELIB, "signing: CMS_add1_cert");
+            goto done;
+        }
+    }
+    at = ASN1_TIME_set(NULL, when);
+    if (at == NULL ||
+        !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, ASN1_STRING_type(at), at, -1)) {
+        rc = set_ssl_err(err, TB_ELIB, "signing: signing-time attribute");
+        goto done;
+    }
+    chain = CMS_dataInit(cms, NULL);
+    if (chain == NULL || BIO_write(chain, p, (int)a) != (int)a ||
+        BIO_write(chain, p + b, (int)(total - b)) != (int)(total - b) || BIO_flush(chain) != 1 ||
+        !CMS_dataFinal(cms, chain)) {
+        rc = set_ssl_err(err, TB_ELIB, "signing: computing the CMS signature");
+        goto done;
+    }
+    int n = i2d_CMS_ContentInfo(cms, &out);
+    if (n <= 0) {
+        rc = set_ssl_err(err, TB_ELIB, "signing: i2d_CMS_ContentInfo");
+        goto done;
+    }
+    tb_buf_append(der, out, (size_t)n);
+done:
+    OPENSSL_free(out);
+    ASN1_TIME_free(at);
+    BIO_free_all(chain);
+    CMS_ContentInfo_free(cms);
+    return rc;
+}
+
+tb_code
+pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *err)
+{
+    static const char *const skip_acroform[] = {"AcroForm", NULL};
+    static const char *const skip_none[] = {NULL};
+    static const char *const skip_annots[] = {"Annots", NULL};
+    pdfobj_doc d;
+    bool doc_open = false;
+    tb_buf upd = TB_BUF_INIT, der = TB_BUF_INIT;
+    const size_t orig_len = pdf ? pdf->len : 0;
+    bool appended = false;
+    tb_code rc;
+    if (pdf == NULL || pdf->data == NULL || s == NULL || f == NULL) {
+        rc = tb_err_set(err, TB_EINVAL, "pdfsig_sign: missing argument");
+        goto fail;
+    }
+    if ((rc = check_field(f, err)) != TB_OK)
+        goto fail;
+    if (pdf->len > PDFSIG_MAX_INPUT) {
+        rc = tb_err_set(err, TB_ELIMIT, "PDF to sign: %zu bytes, more than the limit of %d",
+                        pdf->len, PDFSIG_MAX_INPUT);
+        goto fail;
+    }
+    if ((rc = pdfobj_doc_open(&d, pdf->data, pdf->len, err)) != TB_OK)
+        goto fail;
+    doc_open = true;
+
+    pdfobj_val v, root, catalog, page, af_v, af, fields, annots;
+    pdfobj_val none = {0};
+    if (pdfobj_dict_get(&d, &d.trailer, "Encrypt", &v)) {
+        rc = tb_err_set(err, TB_EFORMAT, "PDF: encrypted documents are not supported");
+        goto fail;
+    }
+    int root_gen, page_gen, af_gen = 0;
+    long long page_num;
+    if (!pdfobj_dict_get(&d, &d.trailer, "Root", &root) || root.kind != PDFOBJ_REF) {
+        rc = tb_err_set(err, TB_EFORMAT, "PDF: trailer has no /Root reference");
+        goto fail;
+    }
+    if ((rc = pdfobj_load(&d, root.num, &catalog, &root_gen, err)) != TB_OK)
+        goto fail;
+    if (catalog.kind != PDFOBJ_DICT) {
+        rc = tb_err_set(err, TB_EFORMAT, "PDF: catalog %lld is not a dictionary", root.num);
+        goto fail;
+    }
+    if ((rc = find_page(&d, &catalog, f->page, &page_num, &page_gen, &page, err)) != TB_OK)
+        goto fail;
+
+    bool has_af = pdfobj_dict_get(&d, &catalog, "AcroForm", &af_v);
+    af = none;
+    if (has_af && af_v.kind == PDFOBJ_REF)
+        rc = pdfobj_load(&d, af_v.num, &af, &af_gen, err);
+    else if (has_af)
+        af = af_v;
+    if (rc != TB_OK)
+        goto fail;
+    if (has_af && af.kind != PDFOBJ_DICT) {
+        rc = tb_err_set(err, TB_EFORMAT, "PDF: /AcroForm is not a dictionary");
+        goto fail;
+    }
+    fields = none;
+    if (has_af && pdfobj_dict_get(&d, &af, "Fields", &fields) && fields.kind != PDFOBJ_ARRAY) {
+        rc = tb_err_set(err, TB_EFORMAT, "PDF: /AcroForm /Fields is not an inline array "
+                                         "(indirect /Fields is not supported)");
+        goto fail;
+    }
+    if ((rc = check_unique_name(&d, &fields, f->name, err)) != TB_OK)
+        goto fail;
+    annots = none;
+    if (pdfobj_dict_get(&d, &page, "Annots", &annots) && annots.kind != PDFOBJ_ARRAY) {
+        rc = tb_err_set(err, TB_EFORMAT, "PDF: page %d: /Annots is not an inline array "
+                                         "(indirect /Annots is not supported)", f->page);
+        goto fail;
+    }
+    if (d.size + 3 > PDFOBJ_MAX_OBJECTS) {
+        rc = tb_err_set(err, TB_ELIMIT, "PDF: too many objects to add a signature");
+        goto fail;
+    }
+    const long long sig_num = d.size, field_num = d.size + 1, ap_num = d.size + 2;
+    const bool need_nl = pdf->data[orig_len - 1] != '\n' && pdf->data[orig_len - 1] != '\r';
+    const size_t base = orig_len + (need_nl ? 1 : 0);
+    xref_rec recs[6];
+    size_t nrecs = 0;
+    time_t when = f->signing_time ? f->signing_time : time(NULL);
+    struct tm tm;
+    if (gmtime_r(&when, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 1950) {
+        rc = tb_err_set(err, TB_EINVAL, "signature field %s: bad signing time", f->name);
+        goto fail;
+    }
+
+    /* Catalog (and the AcroForm object if it is indirect). */
+    recs[nrecs++] = (xref_rec){root.num, root_gen, base + upd.len};
+    tb_buf_printf(&upd, "%lld %d obj\n<<", root.num, root_gen);
+    if (has_af && af_v.kind == PDFOBJ_REF) {
+        copy_entries(&upd, &d, &catalog, skip_none);
+        tb_buf_append_str(&upd, " >>\nendobj\n");
+        recs[nrecs++] = (xref_rec){af_v.num, af_gen, base + upd.len};
+        tb_buf_printf(&upd, "%lld %d obj\n", af_v.num, af_gen);
+        write_acroform(&upd, &d, &af, &fields, field_num);
+        tb_buf_append_str(&upd, "\nendobj\n");
+    } else {
+        copy_entries(&upd, &d, &catalog, skip_acroform);
+        tb_buf_append_str(&upd, " /AcroForm ");
+        write_acroform(&upd, &d, has_af ? &af : NULL, &fields, field_num);
+        tb_buf_append_str(&upd, " >>\nendobj\n");
+    }
+
+    /* Page with the widget added to /Annots. */
+    recs[nrecs++] = (xref_rec){page_num, page_gen, base + upd.len};
+    tb_buf_printf(&upd, "%lld %d obj\n<<", page_num, page_gen);
+    copy_entries(&upd, &d, &page, skip_annots);
+    tb_buf_append_str(&upd, " /Annots [");
+    size_t cur = 0;
+    pdfobj_val item;
+    while (pdfobj_array_next(&d, &annots, &cur, &item)) {
+        tb_buf_append_str(&upd, " ");
+        buf_val(&upd, &d, &item);
+    }
+    tb_buf_printf(&upd, " %lld 0 R ] >>\nendobj\n", field_num);
+
+    /* Field + widget, and its (empty) appearance. */
+    recs[nrecs++] = (xref_rec){field_num, 0, base + upd.len};
+    tb_buf_printf(&upd,
+                  "%lld 0 obj\n<< /Type /Annot /Subtype /Widget /FT /Sig /F 132 /T (%s) "
+                  "/V %lld 0 R /P %lld %d R /Rect [ ",
+                  field_num, f->name, sig_num, page_num, page_gen);
+    buf_num(&upd, f->x_pt);
+    tb_buf_append_str(&upd, " ");
+    buf_num(&upd, f->y_pt);
+    tb_buf_append_str(&upd, " ");
+    buf_num(&upd, f->x_pt + f->w_pt);
+    tb_buf_append_str(&upd, " ");
+    buf_num(&upd, f->y_pt + f->h_pt);
+    tb_buf_printf(&upd, " ] /AP << /N %lld 0 R >> >>\nendobj\n", ap_num);
+    recs[nrecs++] = (xref_rec){ap_num, 0, base + upd.len};
+    tb_buf_printf(&upd, "%lld 0 obj\n<< /Type /XObject /Subtype /Form /BBox [ 0 0 ", ap_num);
+    buf_num(&upd, f->w_pt);
+    tb_buf_append_str(&upd, " ");
+    buf_num(&upd, f->h_pt);
+    tb_buf_append_str(&upd, " ] /Resources << >> /Length 0 >>\nstream\n\nendstream\nendobj\n");
+
+    /* Signature dictionary with placeholders. */
+    recs[nrecs++] = (xref_rec){sig_num, 0, base + upd.len};
+    tb_buf_printf(&upd,
+                  "%lld 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached"
+                  " /M (D:%04d%02d%02d%02d%02d%02dZ) /Name ",
+                  sig_num, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    bool text_ok = buf_text_string(&upd, s->name);
+    if (f->reason != NULL) {
+        tb_buf_append_str(&upd, " /Reason ");
+        text_ok = text_ok && buf_text_string(&upd, f->reason);
+    }
+    if (f->location != NULL) {
+        tb_buf_append_str(&upd, " /Location ");
+        text_ok = text_ok && buf_text_string(&upd, f->location);
+    }
+    if (!text_ok) {
+        rc = tb_err_set(err, TB_EINVAL, "signature field %s: reason, location or signer name is "
+                                        "not valid UTF-8", f->name);
+        goto fail;
+    }
+    tb_buf_append_str(&upd, " /ByteRange [0 ");
+    const size_t br_at = upd.len;
+    tb_buf_printf(&upd, "%*s] /Contents <", BYTERANGE_WIDTH, "");
+    const size_t a = base + upd.len - 1; /* the '<' */
+    tb_buf_reserve(&upd, 2 * PDFSIG_CONTENTS_MAX);
+    memset(upd.data + upd.len, '0', 2 * PDFSIG_CONTENTS_MAX);
+    upd.len += 2 * PDFSIG_CONTENTS_MAX;
+    tb_buf_append_str(&upd, ">");
+    const size_t b = base + upd.len; /* after the '>' */
+    tb_buf_append_str(&upd, " >>\nendobj\n");
+
+    /* Cross-reference section and trailer. */
+    const size_t xref_at = base + upd.len;
+    qsort(recs, nrecs, sizeof recs[0], xref_rec_cmp);
+    tb_buf_append_str(&upd, "xref\n");
+    for (size_t i = 0; i < nrecs;) {
+        size_t j = i + 1;
+        while (j < nrecs && recs[j].num == recs[j - 1].num + 1)
+            j++;
+        tb_buf_printf(&upd, "%lld %zu\n", recs[i].num, j - i);
+        for (; i < j; i++)
+            tb_buf_printf(&upd, "%010zu %05d n\r\n", recs[i].offset, recs[i].gen);
+    }
+    tb_buf_printf(&upd, "trailer\n<< /Size %lld /Root %lld %d R", d.size + 3, root.num,
+                  root_gen);
+    if (pdfobj_dict_get(&d, &d.trailer, "Info", &v)) {
+        tb_buf_append_str(&upd, " /Info ");
+        buf_val(&upd, &d, &v);
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    if (!EVP_Digest(pdf->data, orig_len, md, NULL, EVP_sha256(), NULL)) {
+        rc = set_ssl_err(err, TB_ELIB, "signing: SHA-256 for /ID");
+        goto fail;
+    }
+    tb_buf_append_str(&upd, " /ID [ ");
+    pdfobj_val id, id0;
+    cur = 0;
+    if (pdfobj_dict_get(&d, &d.trailer, "ID", &id) && pdfobj_array_next(&d, &id, &cur, &id0) &&
+        (id0.kind == PDFOBJ_HEX || id0.kind == PDFOBJ_STRING)) {
+        buf_val(&upd, &d, &id0); /* the first element is permanent */
+    } else {
+        tb_buf_append_str(&upd, "<");
+        buf_hex(&upd, md, 16);
+        tb_buf_append_str(&upd, ">");
+    }
+    tb_buf_append_str(&upd, " <");
+    buf_hex(&upd, md + 16, 16);
+    tb_buf_printf(&upd, "> ] /Prev %zu >>\nstartxref\n%zu\n%%%%EOF\n", d.startxref, xref_at);
+
+    /* Fill in /ByteRange, append, sign, fill in /Contents. */
+    const size_t total = base + upd.len;
+    char br[BYTERANGE_WIDTH + 1];
+    int n = snprintf(br, sizeof br, "%zu %zu %zu", a, b, total - b);
+    TB_ASSERT(n > 0 && n <= BYTERANGE_WIDTH); /* total <= PDFSIG_MAX_INPUT + update size */
+    memcpy(upd.data + br_at, br, (size_t)n);
+    pdfobj_doc_close(&d); /* pdf->data may move from here on */
+    doc_open = false;
+    if (need_nl)
+        tb_buf_append_str(pdf, "\n");
+    tb_buf_append(pdf, upd.data, upd.len);
+    appended = true;
+    TB_ASSERT(pdf->len == total);
+    if ((rc = cms_create(s, pdf->data, a, b, total, when, &der, err)) != TB_OK)
+        goto fail;
+    if (der.len > PDFSIG_CONTENTS_MAX) {
+        rc = tb_err_set(err, TB_ELIMIT, "signing: CMS signature of %zu bytes does not fit the "
+                                        "%d bytes reserved in /Contents (certificate chain too "
+                                        "long?)", der.len, PDFSIG_CONTENTS_MAX);
+        goto fail;
+    }
+    tb_buf hex = TB_BUF_INIT;
+    buf_hex(&hex, der.data, der.len);
+    memcpy(pdf->data + a + 1, hex.data, hex.len);
+    tb_buf_release(&hex);
+    rc = TB_OK;
+    goto done;
+fail:
+    if (appended) {
+        pdf->len = orig_len;
+        pdf->data[orig_len] = '\0';
+    }
+done:
+    if (doc_open)
+        pdfobj_doc_close(&d);
+    tb_buf_release(&upd);
+    tb_buf_release(&der);
+    return rc;
+}
+
+/* ---- verification --------------------------------------------------------------------------- */
+
+/* Checks one signature dictionary's /ByteRange br and /Contents ct.  Writes the signer name and a
+ * short verdict; *end gets the end of the signed range (0 if unknown). */
+static bool
+verify_one(const pdfobj_doc *d, const pdfobj_val *br, const pdfobj_val *ct, X509_STORE *store,
+           char *signer, size_t signer_cap, char *why, size_t why_cap, size_t *end)
+{
+    long long r[4];
+    int nr = 0;
+    size_t cur = 0;
+    pdfobj_val item;
+    bool ok = false;
+    unsigned char *der = NULL;
+    CMS_ContentInfo *cms = NULL;
+    BIO *content = NULL;
+    *end = 0;
+    signer[0] = '\0';
+    while (pdfobj_array_next(d, br, &cur, &item)) {
+        if (nr == 4 || item.kind != PDFOBJ_NUMBER || !item.is_int || item.num < 0) {
+            nr = 5;
+            break;
+        }
+        r[nr++] = item.num;
+    }
+    if (br->kind != PDFOBJ_ARRAY || nr != 4) {
+        snprintf(why, why_cap, "/ByteRange is not 4 non-negative integers");
+        goto done;
+    }
+    if (ct->kind != PDFOBJ_HEX) {
+        snprintf(why, why_cap, "/Contents is not a hex string");
+        goto done;
+    }
+    if ((unsigned long long)r[2] > d->len || (unsigned long long)r[3] > d->len - (size_t)r[2]) {
+        snprintf(why, why_cap, "/ByteRange goes beyond the end of the file");
+        goto done;
+    }
+    *end = (size_t)(r[2] + r[3]);
+    if (r[0] != 0 || (size_t)r[1] != ct->start || (size_t)r[2] != ct->end) {
+        snprintf(why, why_cap, "/ByteRange does not cover everything but /Contents");
+        goto done;
+    }
+    /* Decode the hex; trailing zero padding is ignored by the DER parser. */
+    der = tb_xmalloc((ct->end - ct->start) / 2 + 1);
+    size_t nder = 0;
+    int nib = -1;
+    for (size_t i = ct->start + 1; i + 1 < ct->end; i++) {
+        unsigned char c = d->p[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (v < 0)
+            continue; /* whitespace; the parser admitted only hex digits and whitespace */
+        if (nib < 0) {
+            nib = v;
+        } else {
+            der[nder++] = (unsigned char)(nib << 4 | v);
+            nib = -1;
+        }
+    }
+    const unsigned char *pp = der;
+    cms = d2i_CMS_ContentInfo(NULL, &pp, (long)nder);
+    if (cms == NULL || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
+        snprintf(why, why_cap, "/Contents is not a CMS SignedData");
+        goto done;
+    }
+    STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
+    if (sk_CMS_SignerInfo_num(sis) != 1) {
+        snprintf(why, why_cap, "CMS has %d signers, expected 1", sk_CMS_SignerInfo_num(sis));
+        goto done;
+    }
+    X509 *x = NULL;
+    CMS_set1_signers_certs(cms, NULL, 0);
+    CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, 0), NULL, &x, NULL, NULL);
+    if (x != NULL)
+        cert_name(x, signer, signer_cap);
+    ERR_clear_error();
+    content = BIO_new(BIO_s_mem());
+    if (content == NULL || BIO_write(content, d->p, (int)r[1]) != (int)r[1] ||
+        BIO_write(content, d->p + r[2], (int)r[3]) != (int)r[3]) {
+        snprintf(why, why_cap, "out of memory");
+        goto done;
+    }
+    unsigned flags = CMS_BINARY | (store == NULL ? CMS_NO_SIGNER_CERT_VERIFY : 0);
+    if (CMS_verify(cms, NULL, store, content, NULL, flags) != 1) {
+        char e[200] = "no details";
+        unsigned long code = ERR_peek_last_error();
+        if (code != 0)
+            ERR_error_string_n(code, e, sizeof e);
+        snprintf(why, why_cap, "CMS verification failed: %s", e);
+        goto done;
+    }
+    snprintf(why, why_cap, "valid");
+    ok = true;
+done:
+    ERR_clear_error();
+    BIO_free(content);
+    CMS_ContentInfo_free(cms);
+    free(der);
+    return ok;
+}
+
+tb_code
+pdfsig_verify(const unsigned char *pdf, size_t len, const char *trust_pem, pdfsig_info *out,
+              tb_err *err)
+{
+    pdfobj_doc d;
+    bool doc_open = false;
+    X509_STORE *store = NULL;
+    tb_buf detail = TB_BUF_INIT;
+    tb_code rc = TB_OK;
+    if (out == NULL)
+        return tb_err_set(err, TB_EINVAL, "pdfsig_verify: missing argument");
+    memset(out, 0, sizeof *out);
+    if (pdf == NULL) {
+        rc = tb_err_set(err, TB_EINVAL, "pdfsig_verify: missing argument");
+        goto done;
+    }
+    if (len > PDFSIG_MAX_INPUT) {
+        rc = tb_err_set(err, TB_ELIMIT, "PDF to verify: %zu bytes, more than the limit of %d",
+                        len, PDFSIG_MAX_INPUT);
+        goto done;
+    }
+    if (trust_pem != NULL) {
+        if (!tb_fs_exists(trust_pem)) {
+            rc = tb_err_set(err, TB_ENOTFOUND, "%s: trust file not found", trust_pem);
+            goto done;
+        }
+        store = X509_STORE_new();
+        if (store == NULL || X509_STORE_load_file(store, trust_pem) != 1 ||
+            X509_STORE_set_purpose(store, X509_PURPOSE_ANY) != 1) {
+            rc = set_ssl_err(err, TB_EINVAL, "%s: cannot load trusted certificates", trust_pem);
+            goto done;
+        }
+        tb_buf_printf(&detail, "certificates checked against %s", trust_pem);
+    } else {
+        tb_buf_append_str(&detail, "integrity only: no trust anchor given, signer certificates "
+                                   "not checked");
+    }
+    if ((rc = pdfobj_doc_open(&d, pdf, len, err)) != TB_OK)
+        goto done;
+    doc_open = true;
+    bool all_ok = true;
+    size_t last_end = 0;
+    for (size_t num = 1; num < d.xref_len; num++) {
+        if (!d.xref[num].known || !d.xref[num].in_use)
+            continue;
+        pdfobj_val obj, br, ct;
+        if ((rc = pdfobj_load(&d, (long long)num, &obj, NULL, err)) != TB_OK)
+            goto done;
+        if (obj.kind != PDFOBJ_DICT || !pdfobj_dict_get(&d, &obj, "ByteRange", &br) ||
+            !pdfobj_dict_get(&d, &obj, "Contents", &ct))
+            continue;
+        if (out->count == MAX_SIGNATURES) {
+            rc = tb_err_set(err, TB_ELIMIT, "PDF: more than %d signatures", MAX_SIGNATURES);
+            goto done;
+        }
+        out->count++;
+        char signer[sizeof out->signer], why[256];
+        size_t end;
+        bool ok = verify_one(&d, &br, &ct, store, signer, sizeof signer, why, sizeof why, &end);
+        all_ok = all_ok && ok;
+        if (out->count == 1 || end >= last_end) {
+            last_end = end;
+            memcpy(out->signer, signer, sizeof signer);
+            out->covers_whole_file = end == len;
+        }
+        tb_buf_printf(&detail, "; signature %d (object %zu, %s, bytes 0-%zu): %s", out->count,
+                      num, signer[0] ? signer : "unknown signer", end, why);
+    }
+    out->all_valid = out->count > 0 && all_ok;
+    if (out->count == 0)
+        tb_buf_append_str(&detail, "; no signatures found");
+    else if (!out->covers_whole_file)
+        tb_buf_append_str(&detail, "; the file was changed after the last signature");
+    rc = TB_OK;
+done:
+    if (detail.data != NULL)
+        copy_utf8(out->detail, sizeof out->detail, (const char *)detail.data, detail.len);
+    if (doc_open)
+        pdfobj_doc_close(&d);
+    X509_STORE_free(store);
+    tb_buf_release(&detail);
+    ERR_clear_error();
+    return rc;
+}

@@ -1,0 +1,8 @@
+/* The RelaxNG schemas, compiled in from templates/schema/ (see embed_schemas.cmake). */
+#ifndef TB_TPL_SCHEMAS_H
+#define TB_TPL_SCHEMAS_H
+
+extern const char *const tpl_schema_office;
+extern const char *const tpl_schema_notice;
+
+#endif

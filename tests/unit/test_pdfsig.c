@@ -1,0 +1,664 @@
+/* Unit tests for src/sign: PAdES signing by incremental update and verification.
+ *
+ * The fixture makes a throwaway PKI with the OpenSSL API (root CA -> intermediate -> signer, plus
+ * an unrelated CA) in a temporary directory under $TMPDIR, and a two-page PDF with Cairo.
+ * If TB_PDFSIG_SAMPLE_DIR is set, a doubly signed sample (signed.pdf) and the root (ca.pem) are
+ * written there for checking with pdfsig / qpdf / openssl. */
+#include "tb_features.h"
+
+#include "pdfsig.h"
+#include "tb_buf.h"
+#include "tb_err.h"
+
+#include <cairo-pdf.h>
+#include <cairo.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <setjmp.h> /* cmocka needs these first three */
+#include <cmocka.h>
+
+#define SIGNER_CN "Tuban Prüfstelle – Siegel"
+#define FIXED_TIME ((time_t)1717243200) /* 2024-06-01 12:00:00 UTC */
+
+static struct fixture {
+    char dir[256];
+    char key[300], cert[300], chain[300], ca[300], other_ca[300], ca_key[300];
+    tb_buf pdf; /* unsigned two-page Cairo PDF */
+} fx;
+
+/* ---- PKI ------------------------------------------------------------------------------------ */
+
+static void
+add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    assert_non_null(e);
+    assert_int_equal(X509_add_ext(x, e, -1), 1);
+    X509_EXTENSION_free(e);
+}
+
+/* A certificate for key named cn, issued by issuer/issuer_key (self-signed if NULL). */
+static X509 *
+make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key, bool ca, long serial)
+{
+    X509 *x = X509_new();
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+    X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365);
+    X509_set_pubkey(x, key);
+    X509_NAME *nm = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_UTF8, (const unsigned char *)"Tuban Tests", -1,
+                               -1, 0);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : nm);
+    X509 *iss = issuer ? issuer : x;
+    add_ext(x, iss, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    add_ext(x, iss, NID_key_usage,
+            ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,nonRepudiation");
+    add_ext(x, iss, NID_subject_key_identifier, "hash");
+    add_ext(x, iss, NID_authority_key_identifier, "keyid:always");
+    assert_true(X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0);
+    return x;
+}
+
+static FILE *
+open_private(const char *path, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(fchmod(fd, mode), 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    return f;
+}
+
+static void
+write_key(const char *path, EVP_PKEY *key)
+{
+    FILE *f = open_private(path, 0600);
+    assert_int_equal(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL), 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void
+write_certs(const char *path, X509 *a, X509 *b)
+{
+    FILE *f = open_private(path, 0644);
+    assert_int_equal(PEM_write_X509(f, a), 1);
+    if (b)
+        assert_int_equal(PEM_write_X509(f, b), 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* ---- PDFs ----------------------------------------------------------------------------------- */
+
+static cairo_status_t
+write_to_buf(void *closure, const unsigned char *data, unsigned int len)
+{
+    tb_buf_append(closure, data, len);
+    return CAIRO_STATUS_SUCCESS;
+}
+
+static void
+make_cairo_pdf(tb_buf *out)
+{
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(write_to_buf, out, 595, 842);
+    cairo_pdf_surface_restrict_to_version(s, CAIRO_PDF_VERSION_1_5);
+    cairo_t *cr = cairo_create(s);
+    for (int page = 1; page <= 2; page++) {
+        char text[64];
+        snprintf(text, sizeof text, "Official document, page %d", page);
+        cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+        cairo_set_font_size(cr, 18);
+        cairo_move_to(cr, 72, 100);
+        cairo_show_text(cr, text);
+        cairo_rectangle(cr, 380, 700, 150, 60);
+        cairo_stroke(cr);
+        cairo_show_page(cr);
+    }
+    cairo_destroy(cr);
+    cairo_surface_finish(s);
+    assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    cairo_surface_destroy(s);
+}
+
+/* Builds a classic-xref PDF from object bodies (object i + 1 = bodies[i]); root is object 1. */
+static void
+make_raw_pdf(tb_buf *out, const char *const *bodies, size_t n)
+{
+    size_t offs[32];
+    assert_true(n < 32);
+    tb_buf_append_str(out, "%PDF-1.4\n");
+    for (size_t i = 0; i < n; i++) {
+        offs[i] = out->len;
+        tb_buf_printf(out, "%zu 0 obj\n%s\nendobj\n", i + 1, bodies[i]);
+    }
+    size_t xref = out->len;
+    tb_buf_printf(out, "xref\n0 %zu\n0000000000 65535 f \n", n + 1);
+    for (size_t i = 0; i < n; i++)
+        tb_buf_printf(out, "%010zu 00000 n \n", offs[i]);
+    tb_buf_printf(out, "trailer\n<< /Size %zu /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", n + 1,
+                  xref);
+}
+
+static pdfsig_signer *
+load_signer(void)
+{
+    tb_err err = {0};
+    pdfsig_signer *s = pdfsig_signer_load(fx.key, fx.cert, fx.chain, &err);
+    if (s == NULL)
+        fail_msg("pdfsig_signer_load: %s", err.msg);
+    return s;
+}
+
+static pdfsig_field
+field(int page, const char *name)
+{
+    pdfsig_field f = {
+        .page = page,
+        .x_pt = 380,
+        .y_pt = 82,
+        .w_pt = 150,
+        .h_pt = 60,
+        .name = name,
+        .reason = "Amtliche Beglaubigung – Grundbuchauszug",
+        .location = "Zürich",
+        .signing_time = FIXED_TIME,
+    };
+    return f;
+}
+
+static void
+sign_ok(tb_buf *pdf, const pdfsig_signer *s, int page, const char *name)
+{
+    tb_err err = {0};
+    pdfsig_field f = field(page, name);
+    tb_code rc = pdfsig_sign(pdf, s, &f, &err);
+    if (rc != TB_OK)
+        fail_msg("pdfsig_sign(%s): %s", name, err.msg);
+}
+
+static void
+copy_buf(tb_buf *dst, const tb_buf *src)
+{
+    tb_buf_reset(dst);
+    tb_buf_append(dst, src->data, src->len);
+}
+
+static pdfsig_info
+verify(const tb_buf *pdf, const char *trust)
+{
+    tb_err err = {0};
+    pdfsig_info info;
+    tb_code rc = pdfsig_verify(pdf->data, pdf->len, trust, &info, &err);
+    if (rc != TB_OK)
+        fail_msg("pdfsig_verify: %s", err.msg);
+    return info;
+}
+
+static void
+write_file(const char *dir, const char *name, const void *p, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* ---- fixture -------------------------------------------------------------------------------- */
+
+static int
+group_setup(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(fx.dir, sizeof fx.dir, "%s/tb_pdfsig_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(fx.dir) == NULL)
+        return -1;
+    snprintf(fx.key, sizeof fx.key, "%s/signer.key", fx.dir);
+    snprintf(fx.cert, sizeof fx.cert, "%s/signer.pem", fx.dir);
+    snprintf(fx.chain, sizeof fx.chain, "%s/chain.pem", fx.dir);
+    snprintf(fx.ca, sizeof fx.ca, "%s/ca.pem", fx.dir);
+    snprintf(fx.other_ca, sizeof fx.other_ca, "%s/other-ca.pem", fx.dir);
+    snprintf(fx.ca_key, sizeof fx.ca_key, "%s/ca.key", fx.dir);
+
+    EVP_PKEY *root_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    EVP_PKEY *inter_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    EVP_PKEY *signer_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    EVP_PKEY *other_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    if (!root_key || !inter_key || !signer_key || !other_key)
+        return -1;
+    X509 *root = make_cert(root_key, "Tuban Test Root CA", NULL, NULL, true, 1);
+    X509 *inter = make_cert(inter_key, "Tuban Test Issuing CA", root, root_key, true, 2);
+    X509 *signer = make_cert(signer_key, SIGNER_CN, inter, inter_key, false, 3);
+    X509 *other = make_cert(other_key, "Unrelated CA", NULL, NULL, true, 4);
+    write_key(fx.key, signer_key);
+    write_key(fx.ca_key, root_key);
+    write_certs(fx.cert, signer, NULL);
+    write_certs(fx.chain, inter, NULL);
+    write_certs(fx.ca, root, NULL);
+    write_certs(fx.other_ca, other, NULL);
+    X509_free(root);
+    X509_free(inter);
+    X509_free(signer);
+    X509_free(other);
+    EVP_PKEY_free(root_key);
+    EVP_PKEY_free(inter_key);
+    EVP_PKEY_free(signer_key);
+    EVP_PKEY_free(other_key);
+
+    make_cairo_pdf(&fx.pdf);
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    (void)state;
+    const char *files[] = {fx.key, fx.cert, fx.chain, fx.ca, fx.other_ca, fx.ca_key};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        unlink(files[i]);
+    rmdir(fx.dir);
+    tb_buf_release(&fx.pdf);
+    return 0;
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+static void
+test_sign_and_verify(void **state)
+{
+    (void)state;
+    pdfsig_signer *s = load_signer();
+    assert_string_equal(pdfsig_signer_name(s), SIGNER_CN);
+    tb_buf pdf = TB_BUF_INIT, again = TB_BUF_INIT;
+    copy_buf(&pdf, &fx.pdf);
+    sign_ok(&pdf, s, 1, "Seal1");
+    assert_true(pdf.len > fx.pdf.len);
+    assert_memory_equal(pdf.data, fx.pdf.data, fx.pdf.len); /* earlier bytes untouched */
+    assert_non_null(memmem(pdf.data, pdf.len, "/SubFilter /ETSI.CAdES.detached", 31));
+
+    pdfsig_info info = verify(&pdf, fx.ca);
+    assert_int_equal(info.count, 1);
+    assert_true(info.all_valid);
+    assert_true(info.covers_whole_file);
+    assert_string_equal(info.signer, SIGNER_CN);
+    assert_non_null(strstr(info.detail, "valid"));
+
+    info = verify(&pdf, NULL); /* integrity only */
+    assert_true(info.all_valid);
+    assert_non_null(strstr(info.detail, "integrity only"));
+
+    info = verify(&pdf, fx.other_ca); /* wrong trust anchor */
+    assert_int_equal(info.count, 1);
+    assert_false(info.all_valid);
+
+    info = verify(&fx.pdf, fx.ca); /* unsigned */
+    assert_int_equal(info.count, 0);
+    assert_false(info.all_valid);
+
+    /* Reproducible: same input, key and time give the same bytes (RSA PKCS#1 v1.5). */
+    copy_buf(&again, &fx.pdf);
+    sign_ok(&again, s, 1, "Seal1");
+    assert_int_equal(again.len, pdf.len);
+    assert_memory_equal(again.data, pdf.data, pdf.len);
+
+    /* Anything appended after signing is reported. */
+    tb_buf_append_str(&again, "% appended\n");
+    info = verify(&again, fx.ca);
+    assert_true(info.all_valid);
+    assert_false(info.covers_whole_file);
+
+    tb_buf_release(&pdf);
+    tb_buf_release(&again);
+    pdfsig_signer_free(s);
+}
+
+static void
+test_tamper(void **state)
+{
+    (void)state;
+    pdfsig_signer *s = load_signer();
+    tb_buf pdf = TB_BUF_INIT;
+    copy_buf(&pdf, &fx.pdf);
+    sign_ok(&pdf, s, 1, "Seal1");
+
+    /* A byte of the first content stream (first range). */
+    unsigned char *st = memmem(pdf.data, pdf.len, "stream\n", 7);
+    assert_non_null(st);
+    st[10] ^= 0x01;
+    pdfsig_info info = verify(&pdf, fx.ca);
+    assert_int_equal(info.count, 1);
+    assert_false(info.all_valid);
+    assert_non_null(strstr(info.detail, "failed"));
+    st[10] ^= 0x01;
+    assert_true(verify(&pdf, fx.ca).all_valid);
+
+    /* A hex digit of the new /ID in the trailer (second range). */
+    unsigned char *id = NULL;
+    for (unsigned char *p = pdf.data; (p = memmem(p, pdf.len - (size_t)(p - pdf.data), "/ID [ <",
+                                                  7)) != NULL; p++)
+        id = p;
+    assert_non_null(id);
+    id[7] = id[7] == 'A' ? 'B' : 'A';
+    info = verify(&pdf, fx.ca);
+    assert_int_equal(info.count, 1);
+    assert_false(info.all_valid);
+
+    tb_buf_release(&pdf);
+    pdfsig_signer_free(s);
+}
+
+static void
+test_sign_twice(void **state)
+{
+    (void)state;
+    pdfsig_signer *s = load_signer();
+    tb_buf pdf = TB_BUF_INIT, first = TB_BUF_INIT;
+    copy_buf(&pdf, &fx.pdf);
+    sign_ok(&pdf, s, 1, "Seal1");
+    copy_buf(&first, &pdf);
+    sign_ok(&pdf, s, 2, "Seal2");
+    assert_memory_equal(pdf.data, first.data, first.len);
+    pdfsig_info info = verify(&pdf, fx.ca);
+    assert_int_equal(info.count, 2);
+    assert_true(info.all_valid);
+    assert_true(info.covers_whole_file);
+    assert_string_equal(info.signer, SIGNER_CN);
+
+    /* A duplicate name is refused and leaves the PDF as it was. */
+    tb_err err = {0};
+    pdfsig_field f = field(1, "Seal1");
+    size_t len = pdf.len;
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_EINVAL);
+    assert_non_null(strstr(err.msg, "Seal1"));
+    assert_int_equal(pdf.len, len);
+
+    /* A third on page 1 again: appends to the /Annots our first update wrote. */
+    sign_ok(&pdf, s, 1, "Seal3");
+    info = verify(&pdf, fx.ca);
+    assert_int_equal(info.count, 3);
+    assert_true(info.all_valid);
+    assert_true(info.covers_whole_file);
+
+    const char *sample = getenv("TB_PDFSIG_SAMPLE_DIR");
+    if (sample != NULL && *sample) {
+        tb_buf two = TB_BUF_INIT;
+        copy_buf(&two, &first);
+        sign_ok(&two, s, 2, "Seal2");
+        write_file(sample, "unsigned.pdf", fx.pdf.data, fx.pdf.len);
+        write_file(sample, "signed1.pdf", first.data, first.len);
+        write_file(sample, "signed.pdf", two.data, two.len);
+        tb_buf ca = TB_BUF_INIT;
+        FILE *fp = fopen(fx.ca, "rb");
+        assert_non_null(fp);
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+            tb_buf_append(&ca, chunk, n);
+        fclose(fp);
+        write_file(sample, "ca.pem", ca.data, ca.len);
+        tb_buf_release(&ca);
+        tb_buf_release(&two);
+    }
+    tb_buf_release(&pdf);
+    tb_buf_release(&first);
+    pdfsig_signer_free(s);
+}
+
+static void
+test_signer_refusals(void **state)
+{
+    (void)state;
+    tb_err err = {0};
+    assert_int_equal(chmod(fx.key, 0644), 0);
+    assert_null(pdfsig_signer_load(fx.key, fx.cert, fx.chain, &err));
+    assert_int_equal(err.code, TB_EINVAL);
+    assert_non_null(strstr(err.msg, fx.key));
+    assert_null(strstr(err.msg, "PRIVATE"));
+    assert_int_equal(chmod(fx.key, 0600), 0);
+
+    err = (tb_err){0};
+    assert_null(pdfsig_signer_load(fx.ca_key, fx.cert, fx.chain, &err)); /* wrong key */
+    assert_int_equal(err.code, TB_EINVAL);
+    assert_non_null(strstr(err.msg, "does not match"));
+
+    err = (tb_err){0};
+    assert_null(pdfsig_signer_load(fx.key, fx.key, NULL, &err)); /* a key is no certificate */
+    assert_int_equal(err.code, TB_EFORMAT);
+    assert_null(strstr(err.msg, "BEGIN"));
+
+    err = (tb_err){0};
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/missing.key", fx.dir);
+    assert_null(pdfsig_signer_load(missing, fx.cert, NULL, &err));
+    assert_int_equal(err.code, TB_ENOTFOUND);
+
+    err = (tb_err){0};
+    assert_null(pdfsig_signer_load(fx.cert, fx.cert, NULL, &err)); /* a cert is no key */
+    assert_int_not_equal(err.code, TB_OK);
+
+    pdfsig_signer_free(NULL);
+}
+
+static void
+test_bad_fields(void **state)
+{
+    (void)state;
+    pdfsig_signer *s = load_signer();
+    tb_buf pdf = TB_BUF_INIT;
+    copy_buf(&pdf, &fx.pdf);
+    const struct {
+        int page;
+        const char *name;
+        double w;
+        const char *reason;
+    } cases[] = {
+        {3, "Seal1", 10, NULL},  {0, "Seal1", 10, NULL},     {1, "", 10, NULL},
+        {1, "a.b", 10, NULL},    {1, "x(y)", 10, NULL},      {1, "Seal1", -5, NULL},
+        {1, NULL, 10, NULL},     {1, "Seal1", 10, "\xff\xfe"}, {1, "Seal1", 10, "\xc3"},
+        {1, "Seal1", 10, "\xed\xa0\x80"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tb_err err = {0};
+        pdfsig_field f = field(cases[i].page, cases[i].name);
+        f.w_pt = cases[i].w;
+        f.reason = cases[i].reason;
+        assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_EINVAL);
+        assert_int_equal(pdf.len, fx.pdf.len);
+        assert_memory_equal(pdf.data, fx.pdf.data, fx.pdf.len);
+    }
+    tb_buf_release(&pdf);
+    pdfsig_signer_free(s);
+}
+
+static void
+test_structures(void **state)
+{
+    (void)state;
+    pdfsig_signer *s = load_signer();
+    tb_buf pdf = TB_BUF_INIT;
+    tb_err err = {0};
+
+    /* Nested page tree, an existing inline AcroForm and inline /Annots. */
+    const char *nested[] = {
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [ ] /DA (/Helv 0 Tf 0 g) >> >>",
+        "<< /Type /Pages /Kids [ 3 0 R 5 0 R ] /Count 3 >>",
+        "<< /Type /Pages /Parent 2 0 R /Kids [ 4 0 R ] /Count 1 >>",
+        "<< /Type /Page /Parent 3 0 R /MediaBox [ 0 0 200 200 ] >>",
+        "<< /Type /Pages /Parent 2 0 R /Kids [ 6 0 R 7 0 R ] /Count 2 >>",
+        "<< /Type /Page /Parent 5 0 R /MediaBox [ 0 0 200 200 ] % comment\n /Annots [ ] >>",
+        "<< /Type /Page /Parent 5 0 R /MediaBox [ 0 0 200 200 ] >>",
+    };
+    make_raw_pdf(&pdf, nested, 7);
+    pdfsig_field f = field(2, "Seal1");
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_OK);
+    assert_non_null(memmem(pdf.data, pdf.len, "/DA (/Helv 0 Tf 0 g)", 20));
+    f = field(3, "Seal2");
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_OK);
+    pdfsig_info info = verify(&pdf, fx.ca);
+    assert_int_equal(info.count, 2);
+    assert_true(info.all_valid);
+    f = field(4, "Seal3");
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_EINVAL);
+
+    /* Indirect /Annots and /Fields are refused. */
+    const char *indirect_annots[] = {
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [ 3 0 R ] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /Annots 4 0 R >>",
+        "[ ]",
+    };
+    tb_buf_reset(&pdf);
+    make_raw_pdf(&pdf, indirect_annots, 4);
+    err = (tb_err){0};
+    f = field(1, "Seal1");
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_EFORMAT);
+    assert_non_null(strstr(err.msg, "Annots"));
+
+    const char *indirect_fields[] = {
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm 4 0 R >>",
+        "<< /Type /Pages /Kids [ 3 0 R ] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R >>",
+        "<< /Fields 5 0 R >>",
+        "[ ]",
+    };
+    tb_buf_reset(&pdf);
+    make_raw_pdf(&pdf, indirect_fields, 5);
+    err = (tb_err){0};
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_EFORMAT);
+
+    /* An indirect AcroForm dictionary is updated as its own object. */
+    const char *indirect_af[] = {
+        "<< /Type /Catalog /Pages 2 0 R /AcroForm 4 0 R >>",
+        "<< /Type /Pages /Kids [ 3 0 R ] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R >>",
+        "<< /Fields [ ] >>",
+    };
+    tb_buf_reset(&pdf);
+    make_raw_pdf(&pdf, indirect_af, 4);
+    err = (tb_err){0};
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_OK);
+    assert_true(verify(&pdf, fx.ca).all_valid);
+
+    /* A page tree that refers to itself ends at the depth cap. */
+    const char *loop[] = {
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [ 2 0 R ] /Count 5 >>",
+    };
+    tb_buf_reset(&pdf);
+    make_raw_pdf(&pdf, loop, 2);
+    err = (tb_err){0};
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_EFORMAT);
+
+    tb_buf_release(&pdf);
+    pdfsig_signer_free(s);
+}
+
+/* Both entry points on one input: must not crash; returns the sign result. */
+static tb_code
+try_both(const unsigned char *p, size_t n, const pdfsig_signer *s)
+{
+    tb_buf pdf = TB_BUF_INIT;
+    tb_buf_append(&pdf, p, n);
+    tb_err err = {0};
+    pdfsig_field f = field(1, "Seal9");
+    tb_code rc = pdfsig_sign(&pdf, s, &f, &err);
+    if (rc != TB_OK)
+        assert_int_equal(pdf.len, n);
+    pdfsig_info info;
+    tb_err verr = {0};
+    tb_code vrc = pdfsig_verify(p, n, NULL, &info, &verr);
+    if (vrc != TB_OK)
+        assert_int_equal(vrc, TB_EFORMAT);
+    tb_buf_release(&pdf);
+    return rc;
+}
+
+static void
+test_garbage(void **state)
+{
+    (void)state;
+    pdfsig_signer *s = load_signer();
+    const char *bad[] = {
+        "",
+        "hello",
+        "%PDF-1.5\n",
+        "%PDF-1.5\nstartxref\n999999\n%%EOF\n",
+        "%PDF-1.5\nstartxref\n9\n%%EOF\n",
+        "%PDF-1.5\n1 0 obj << /Type /XRef >> stream\nendstream\nendobj\nstartxref\n9\n%%EOF\n",
+        "%PDF-1.5\nxref\n0 99999999\ntrailer << /Size 1 >>\nstartxref\n9\n%%EOF\n",
+        "%PDF-1.5\nxref\n0 1\n0000000000 65535 f \ntrailer << /Size 1 /Prev 9 >>\nstartxref\n9\n",
+        "%PDF-1.5\nxref\n0 1\n0000000000 65535 f \ntrailer << /Size 2 /Root 1 0 R >>\nstartxref\n9\n",
+        "%PDF-1.5\nxref\ntrailer [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+        "[[[[[[[[[[[[[[\nstartxref\n9\n",
+        "%PDF-1.5\nxref\ntrailer << /Size (unterminated\nstartxref\n9\n",
+        "%PDF-1.5\nxref\ntrailer << /Size <zz> >>\nstartxref\n9\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(try_both((const unsigned char *)bad[i], strlen(bad[i]), s), TB_EFORMAT);
+
+    /* Truncations of a real and of a signed file. */
+    tb_buf signed_pdf = TB_BUF_INIT;
+    copy_buf(&signed_pdf, &fx.pdf);
+    sign_ok(&signed_pdf, s, 1, "Seal1");
+    for (size_t n = 0; n < fx.pdf.len; n += 97)
+        (void)try_both(fx.pdf.data, n, s);
+    for (size_t n = fx.pdf.len; n < signed_pdf.len; n += 1013)
+        (void)try_both(signed_pdf.data, n, s);
+    for (size_t n = signed_pdf.len - 300; n < signed_pdf.len; n++)
+        (void)try_both(signed_pdf.data, n, s);
+    assert_int_equal(try_both(fx.pdf.data, fx.pdf.len / 2, s), TB_EFORMAT);
+
+    /* Random byte changes near the structure (xref, trailers, dictionaries). */
+    uint32_t seed = 12345;
+    tb_buf m = TB_BUF_INIT;
+    for (int iter = 0; iter < 400; iter++) {
+        copy_buf(&m, &signed_pdf);
+        for (int k = 0; k < 4; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t pos = (seed >> 8) % m.len;
+            if (iter % 2 == 0) /* half the time in the last 600 bytes: xref + trailer */
+                pos = m.len - 1 - (seed >> 8) % 600;
+            seed = seed * 1103515245u + 12345u;
+            static const char pool[] = "0123456789 <>[]()/R%\n\\obj";
+            m.data[pos] = (unsigned char)pool[(seed >> 16) % (sizeof pool - 1)];
+        }
+        (void)try_both(m.data, m.len, s);
+    }
+    tb_buf_release(&m);
+    tb_buf_release(&signed_pdf);
+    pdfsig_signer_free(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sign_and_verify), cmocka_unit_test(test_tamper),
+        cmocka_unit_test(test_sign_twice),      cmocka_unit_test(test_signer_refusals),
+        cmocka_unit_test(test_bad_fields),      cmocka_unit_test(test_structures),
+        cmocka_unit_test(test_garbage),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
