@@ -99,9 +99,9 @@ static void
 patch_table(gongwen *gw, const patch *const *patches, size_t count, tb_arena *a)
 {
     static const gw_column cols[] = {
-        {"序号", 10, 1},         {"图斑编号", 38, 1},     {"监测面积（亩）", 19, 2},
-        {"耕地（亩）", 17, 2},   {"永久基本农田（亩）", 17, 2}, {"违法类型", 18, 1},
-        {"整改措施", 19, 1},     {"整改期限", 18, 1},
+        {"序号", 10, 1},         {"图斑编号", 40, 1},  {"监测面积（亩）", 17, 2},
+        {"耕地（亩）", 15, 2},   {"永久基本农田（亩）", 17, 2}, {"违法类型", 18, 1},
+        {"整改措施", 18, 1},     {"整改期限", 21, 1},
     };
     enum { NCOLS = sizeof cols / sizeof cols[0] };
     const char **cells = tb_arena_array(a, (count + 1) * NCOLS, sizeof *cells);

@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Fontconfig does not see TeX Live's Fandol fonts by default (DESIGN §8); an office may also
- * ship its own licensed fonts in <office>/fonts. */
-static const char *const system_font_dirs[] = {
-    "/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol",
+/* Fontconfig does not see TeX Live's Fandol fonts by default (DESIGN §8).  Only the Regular
+ * files are added: the Bold ones declare a regular weight and would be picked for body text.
+ * An office may also ship its own licensed fonts in <office>/fonts. */
+#define FANDOL "/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/"
+static const char *const system_font_files[] = {
+    FANDOL "FandolFang-Regular.otf", FANDOL "FandolKai-Regular.otf",
+    FANDOL "FandolSong-Regular.otf", FANDOL "FandolHei-Regular.otf",
 };
 
 static cairo_surface_t *
@@ -39,9 +42,10 @@ render_ctx_open(const char *office_dir, const char *imagery_path, tb_err *err)
         goto fail;
     if (!(rc->notice = tpl_notice_load(rc->office, rc->arena, err)))
         goto fail;
-    const char *dirs[] = {tb_arena_printf(rc->arena, "%s/fonts", office_dir),
-                          system_font_dirs[0], NULL};
-    if (!(rc->tf = typeface_new(rc->office->fonts, dirs, err)))
+    const char *fonts[] = {tb_arena_printf(rc->arena, "%s/fonts", office_dir),
+                           system_font_files[0], system_font_files[1], system_font_files[2],
+                           system_font_files[3], NULL};
+    if (!(rc->tf = typeface_new(rc->office->fonts, fonts, err)))
         goto fail;
     if (!(rc->seal = load_seal(rc->office->seal_path, err)))
         goto fail;

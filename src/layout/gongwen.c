@@ -156,10 +156,34 @@ snap_to_grid(gongwen *gw)
         new_page(gw);
 }
 
+/* A copy of one line of l whose letter spacing is widened so the line fills avail_pt: used for
+ * every line but a paragraph's last, when the shortfall is small (under two characters, e.g. a
+ * line ending before an unbreakable number).  Larger gaps stay ragged rather than spread thin
+ * over the whole line.  Returns NULL when the line should be drawn as it is. */
+static PangoLayout *
+justified_line(const gongwen *gw, PangoLayout *l, PangoLayoutLine *line, const text_style *st,
+               double avail_pt)
+{
+    PangoRectangle logical;
+    pango_layout_line_get_extents(line, NULL, &logical);
+    double slack = avail_pt - logical.width / (double)PANGO_SCALE;
+    const char *text = pango_layout_get_text(l) + line->start_index;
+    long chars = g_utf8_strlen(text, line->length);
+    if (slack < 0.25 || slack > 2 * GW_CHAR_PITCH_PT || chars < 2)
+        return NULL;
+    char *sub = g_strndup(text, (gsize)line->length);
+    text_style wide = *st;
+    wide.pitch_pt = (st->pitch_pt > 0 ? st->pitch_pt : st->size_pt) + slack / (double)chars;
+    PangoLayout *j = make_layout(gw, &wide, sub, 0, 0, PANGO_ALIGN_LEFT);
+    g_free(sub);
+    return j;
+}
+
 /* Draws every line of l on the grid, starting at the cursor's line, breaking pages as needed.
- * x_pt is the block-relative left edge of the layout. */
+ * x_pt is the block-relative left edge of the layout; width_pt its width when justify is set. */
 static void
-draw_on_grid(gongwen *gw, PangoLayout *l, const text_style *st, double x_pt)
+draw_on_grid(gongwen *gw, PangoLayout *l, const text_style *st, double x_pt, double width_pt,
+             bool justify)
 {
     snap_to_grid(gw);
     PangoLayoutIter *it = pango_layout_get_iter(l);
@@ -168,10 +192,17 @@ draw_on_grid(gongwen *gw, PangoLayout *l, const text_style *st, double x_pt)
             new_page(gw);
         PangoRectangle logical;
         pango_layout_iter_get_line_extents(it, NULL, &logical);
+        PangoLayoutLine *line = pango_layout_iter_get_line_readonly(it);
+        double x = x_pt + logical.x / (double)PANGO_SCALE;
+        PangoLayout *j = NULL;
+        if (justify && !pango_layout_iter_at_last_line(it))
+            j = justified_line(gw, l, line, st, x_pt + width_pt - x);
         double baseline = GW_TOP_PT + gw->y + GW_LINE_PITCH_PT / 2 + EM_CENTRE * st->size_pt;
         cairo_set_source_rgb(gw->cr, st->r, st->g, st->b);
-        cairo_move_to(gw->cr, GW_LEFT_PT + x_pt + logical.x / (double)PANGO_SCALE, baseline);
-        pango_cairo_show_layout_line(gw->cr, pango_layout_iter_get_line_readonly(it));
+        cairo_move_to(gw->cr, GW_LEFT_PT + x, baseline);
+        pango_cairo_show_layout_line(gw->cr, j ? pango_layout_get_line_readonly(j, 0) : line);
+        if (j)
+            g_object_unref(j);
         gw->y += GW_LINE_PITCH_PT;
         gw->page_has_content = true;
     } while (pango_layout_iter_next_line(it));
@@ -183,7 +214,7 @@ grid_text(gongwen *gw, const text_style *st, const char *text, double indent_pt,
           PangoAlignment align)
 {
     PangoLayout *l = make_layout(gw, st, text, GW_BLOCK_W_PT, indent_pt, align);
-    draw_on_grid(gw, l, st, 0);
+    draw_on_grid(gw, l, st, 0, GW_BLOCK_W_PT, align == PANGO_ALIGN_LEFT);
     g_object_unref(l);
 }
 
@@ -256,7 +287,7 @@ gongwen_title(gongwen *gw, const char *title)
         pango_layout_set_width(l, hi);
     }
     double w = pango_layout_get_width(l) / (double)PANGO_SCALE;
-    draw_on_grid(gw, l, &st, (GW_BLOCK_W_PT - w) / 2);
+    draw_on_grid(gw, l, &st, (GW_BLOCK_W_PT - w) / 2, w, false);
     g_object_unref(l);
 }
 
@@ -310,7 +341,7 @@ gongwen_attachment_note(gongwen *gw, const char *const *titles, size_t count)
             pango_cairo_show_layout_line(gw->cr, pango_layout_get_line_readonly(lab, 0));
             g_object_unref(lab);
         }
-        draw_on_grid(gw, l, &body_style, left);
+        draw_on_grid(gw, l, &body_style, left, GW_BLOCK_W_PT - left, true);
         g_object_unref(l);
         g_free(item);
     }
@@ -413,15 +444,16 @@ enum { TABLE_PAD_X = 3, TABLE_PAD_Y = 4 };
 
 static double
 table_row_height(gongwen *gw, const text_style *st, const gw_column *cols, size_t ncols,
-                 const char *const *texts, PangoLayout **layouts)
+                 const char *const *texts, bool heading, PangoLayout **layouts)
 {
     double h = 0;
     for (size_t c = 0; c < ncols; c++) {
         double w = units_mm_to_pt(cols[c].width_mm) - 2 * TABLE_PAD_X;
-        PangoAlignment al = cols[c].align == 1   ? PANGO_ALIGN_CENTER
+        PangoAlignment al = heading || cols[c].align == 1 ? PANGO_ALIGN_CENTER
                             : cols[c].align == 2 ? PANGO_ALIGN_RIGHT
                                                  : PANGO_ALIGN_LEFT;
         layouts[c] = make_layout(gw, st, texts[c] ? texts[c] : "", w - 1.0, 0, al);
+        pango_layout_set_wrap(layouts[c], PANGO_WRAP_WORD); /* never inside an id or number */
         PangoRectangle logical;
         pango_layout_get_extents(layouts[c], NULL, &logical);
         h = fmax(h, logical.height / (double)PANGO_SCALE);
@@ -467,11 +499,11 @@ gongwen_table(gongwen *gw, const gw_column *cols, size_t ncols, const char *cons
     bool need_head = true;
     for (size_t r = 0; r < nrows; r++) {
         if (need_head) {
-            double hh = table_row_height(gw, &head, cols, ncols, headings, layouts);
+            double hh = table_row_height(gw, &head, cols, ncols, headings, true, layouts);
             table_draw_row(gw, cols, ncols, layouts, hh);
             need_head = false;
         }
-        double h = table_row_height(gw, &cell, cols, ncols, cells + r * ncols, layouts);
+        double h = table_row_height(gw, &cell, cols, ncols, cells + r * ncols, false, layouts);
         if (gw->y + h > GW_BLOCK_H_PT + GW_EPS) {
             for (size_t c = 0; c < ncols; c++)
                 g_object_unref(layouts[c]);
@@ -545,7 +577,8 @@ gongwen_colophon(gongwen *gw, const char *cc, const char *issuer, const char *pr
         char *text = g_strdup_printf("抄送：%s%s", cc, ends ? "" : "。");
         PangoLayout *l = make_layout(gw, &st, text, GW_BLOCK_W_PT - 2 * one_char, 0,
                                      PANGO_ALIGN_LEFT);
-        draw_on_grid(gw, l, &st, one_char); /* one line; TODO: wrap long lists over rows */
+        /* TODO: a 抄送 list longer than a line needs more rows above the 印发 row. */
+        draw_on_grid(gw, l, &st, one_char, GW_BLOCK_W_PT - 2 * one_char, false);
         g_object_unref(l);
         g_free(text);
         gw->y = y + row;

@@ -37,13 +37,17 @@ family_installed(const char *family)
 }
 
 typeface *
-typeface_new(const font_choice roles[FONT_ROLE_COUNT], const char *const *font_dirs, tb_err *err)
+typeface_new(const font_choice roles[FONT_ROLE_COUNT], const char *const *font_paths, tb_err *err)
 {
     FcInit();
-    for (size_t i = 0; font_dirs && font_dirs[i]; i++) {
+    for (size_t i = 0; font_paths && font_paths[i]; i++) {
         struct stat st;
-        if (stat(font_dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
-            FcConfigAppFontAddDir(NULL, (const FcChar8 *)font_dirs[i]);
+        if (stat(font_paths[i], &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            FcConfigAppFontAddDir(NULL, (const FcChar8 *)font_paths[i]);
+        else
+            FcConfigAppFontAddFile(NULL, (const FcChar8 *)font_paths[i]);
     }
     for (int r = 0; r < FONT_ROLE_COUNT; r++)
         if (roles[r].family == NULL || !family_installed(roles[r].family)) {

@@ -11,10 +11,10 @@
 
 typedef struct typeface typeface;
 
-/* Adds each directory of font_dirs (NULL-terminated, may be NULL; missing dirs are skipped) to
- * fontconfig, then checks that every role's family is installed: a missing one is TB_ENOTFOUND
+/* Adds each font file or directory of font_paths (NULL-terminated, may be NULL; missing ones
+ * are skipped) to fontconfig, then checks that every role's family is installed: a missing one is TB_ENOTFOUND
  * naming the role and family.  Owned: typeface_free. */
-typeface *typeface_new(const font_choice roles[FONT_ROLE_COUNT], const char *const *font_dirs,
+typeface *typeface_new(const font_choice roles[FONT_ROLE_COUNT], const char *const *font_paths,
                        tb_err *err);
 void typeface_free(typeface *tf); /* NULL ok */
 

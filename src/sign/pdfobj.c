@@ -441,7 +441,7 @@ pdfobj_doc_open(pdfobj_doc *d, const unsigned char *p, size_t len, tb_err *err)
         rc = tb_err_set(err, TB_EFORMAT, "PDF: no %%PDF- header");
         goto fail;
     }
-    size_t off;
+    size_t off = 0;
     rc = find_startxref(p, len, &off, err);
     if (rc != TB_OK)
         goto fail;

@@ -1,8 +1,8 @@
 /* DESIGN: signing appends one incremental update after the original bytes:
  *
  *     <original file>  [\n]
- *     R g obj  catalog copy + /AcroForm << /Fields [.. F 0 R] /SigFlags 3 >>   (or the AcroForm
- *                                                                               object, if indirect)
+ *     R g obj  catalog copy + /AcroForm << /Fields [.. F 0 R] /SigFlags 3 >>
+ *              (or, if the catalog refers to an AcroForm object, a new version of that object)
  *     P g obj  page copy + /Annots [.. F 0 R]
  *     F 0 obj  merged field + widget  (/FT /Sig /V S 0 R /AP << /N A 0 R >>)
  *     A 0 obj  empty appearance stream
@@ -562,8 +562,8 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
         rc = tb_err_set(err, TB_EFORMAT, "PDF: encrypted documents are not supported");
         goto fail;
     }
-    int root_gen, page_gen, af_gen = 0;
-    long long page_num;
+    int root_gen = 0, page_gen = 0, af_gen = 0;
+    long long page_num = 0;
     if (!pdfobj_dict_get(&d, &d.trailer, "Root", &root) || root.kind != PDFOBJ_REF) {
         rc = tb_err_set(err, TB_EFORMAT, "PDF: trailer has no /Root reference");
         goto fail;

@@ -1,4 +1,4 @@
-/* The RelaxNG schemas, compiled in from templates/schema/ (see embed_schemas.cmake). */
+/* The RelaxNG schemas, compiled in from templates/schema/ (see cmake/Embed.cmake). */
 #ifndef TB_TPL_SCHEMAS_H
 #define TB_TPL_SCHEMAS_H
 
