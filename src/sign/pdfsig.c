@@ -956,6 +956,11 @@ pdfsig_verify(const unsigned char *pdf, size_t len, const char *trust_pem, pdfsi
         tb_buf_append_str(&detail, "; the file was changed after the last signature");
     rc = TB_OK;
 done:
+    if (rc != TB_OK) { /* no partial verdicts */
+        out->count = 0;
+        out->all_valid = out->covers_whole_file = false;
+        out->signer[0] = '\0';
+    }
     if (detail.data != NULL)
         copy_utf8(out->detail, sizeof out->detail, (const char *)detail.data, detail.len);
     if (doc_open)

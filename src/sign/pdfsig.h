@@ -74,8 +74,9 @@ typedef struct pdfsig_info {
  * trust_pem NULL only integrity is checked (CMS_NO_SIGNER_CERT_VERIFY) and detail says so.
  * The "last" signature is the one whose range ends furthest into the file.
  * Returns TB_OK when the file could be examined (out says whether the signatures hold);
- * TB_EFORMAT when the PDF structure cannot be parsed; TB_EINVAL / TB_ENOTFOUND for a bad
- * trust file.  out is always cleared first. */
+ * TB_EFORMAT when the PDF structure or any object in the xref table cannot be parsed;
+ * TB_EINVAL / TB_ENOTFOUND for a bad trust file.  out is always cleared first, and on error
+ * holds no verdict (count 0, all_valid false; detail may say how far it got). */
 tb_code pdfsig_verify(const unsigned char *pdf, size_t len, const char *trust_pem,
                       pdfsig_info *out, tb_err *err);
 

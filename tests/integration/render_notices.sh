@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# End to end: the real `tuban` binary renders the sample notices, and independent tools judge
+# them: qpdf --check, pdffonts, pdftotext (-bbox-layout too), pdfsig, openssl cms -verify.  Then
+# bad input: each case must exit 2, name what is wrong, and leave no output file behind.
+# Usage: render_notices.sh <tuban> <source dir>
+set -uo pipefail
+tuban=${1:?tuban binary}
+src=${2:?source dir}
+work=$(mktemp -d "${TMPDIR:-/tmp}/tuban-it.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi; }
+
+# A private copy of the sample office with freshly made throwaway keys.
+office=$work/office
+mkdir -p "$office"
+cp "$src"/templates/sample-office/{office.xml,notice.xml,seal.png} "$office"/
+bash "$src/scripts/make-sample-keys.sh" "$office" 2>/dev/null
+ca=$office/keys/ca.crt
+export SOURCE_DATE_EPOCH=1732060800 # 2024-11-20: reproducible output
+render() { "$tuban" render notice --office "$office" --imagery "$src/samples/basemap.tif" \
+           --date 2024-11-20 "$@"; }
+
+# --- the sample notices ---------------------------------------------------------------------
+out=$work/out
+render --patches "$src/samples/patches.gpkg" --out "$out" >"$work/paths" 2>"$work/err"
+check "render exits 0" test $? -eq 0
+mapfile -t pdfs <"$work/paths"
+check "one notice per township with illegal patches (3)" test "${#pdfs[@]}" -eq 3
+
+# Expected ids and areas, read from the sample by ogrinfo, not by tuban.
+ogrinfo -q -sql "SELECT XZQDM, JCBH, JCMJ FROM patches WHERE PDJG = '违法用地' ORDER BY JCBH" \
+  "$src/samples/patches.gpkg" | awk -F' = ' '
+    /XZQDM \(String\)/ {code=$2} /JCBH \(String\)/ {id=$2}
+    /JCMJ \(Real\)/ {printf "%s %s %.2f\n", code, id, $2 * 15 / 10000}' >"$work/expected"
+check "ogrinfo found the 12 illegal patches" test "$(wc -l <"$work/expected")" -eq 12
+
+for pdf in "${pdfs[@]}"; do
+  name=$(basename "$pdf")
+  code=${name#notice-}; code=${code%.pdf}
+  check "$name: qpdf --check" qpdf --check "$pdf"
+  check "$name: every font embedded and subset" \
+    bash -c "pdffonts '$pdf' | awk 'NR>2 && (\$(NF-4)!=\"yes\" || \$(NF-3)!=\"yes\" || \$(NF-2)!=\"yes\") {exit 1}'"
+  pdftotext -layout "$pdf" "$work/$name.txt"
+  text=$(tr -d ' \n' <"$work/$name.txt")
+  missing=""
+  while read -r c id mu; do
+    [ "$c" = "$code" ] || continue
+    [[ $text == *"$id"* ]] || missing+=" $id"
+    [[ $text == *"监测面积${mu}亩"* ]] || missing+=" ${mu}亩"
+  done <"$work/expected"
+  check "$name: text has every id and area of its patches${missing:+ (missing:$missing)}" test -z "$missing"
+  check "$name: 发文机关标志, 发文字号, 成文日期 are text" \
+    bash -c "[[ '$text' == *示例县自然资源局文件* && '$text' == *示自然资发〔2024〕*号* && '$text' == *2024年11月20日* ]]"
+  sig=$(pdfsig "$pdf" 2>&1)
+  check "$name: pdfsig says valid" grep -q "Signature is Valid" <<<"$sig"
+  check "$name: pdfsig says total document signed" grep -q "Total document signed" <<<"$sig"
+  check "$name: openssl cms -verify against the sample CA" \
+    sh "$src/tests/integration/check_signature.sh" "$pdf" "$ca"
+  check "$name: tuban verify" "$tuban" verify "$pdf" --trust "$ca"
+done
+
+# Geometry of page 1 (GB/T 9704): A4, body lines on the 28.99 pt grid starting 28 mm + two
+# characters in.  pdftotext -bbox-layout reports each line's box in points.
+first=${pdfs[0]}
+pdftotext -f 1 -l 1 -bbox-layout "$first" "$work/bbox.html"
+check "page 1 is A4" grep -q 'page width="595.2[0-9]*" height="841.8[0-9]*"' "$work/bbox.html"
+check "body paragraphs start two characters in (79.37 + 31.59 pt)" \
+  python3 - "$work/bbox.html" <<'PY'
+import re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+lines = re.findall(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</line>', html, re.S)
+starts = [float(x) for x, y, X, Y, body in lines if "根据" in body]
+sys.exit(0 if starts and abs(starts[0] - (79.37 + 2 * 15.79)) < 1.0 else 1)
+PY
+check "body lines sit on the 28.99 pt grid" \
+  python3 - "$work/bbox.html" <<'PY'
+import re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+boxes = re.findall(r'<line xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', html)
+# 3号仿宋 lines (16 pt boxes) below the title; headings in other fonts have other box heights
+body = [float(y) for y, Y in boxes if abs(float(Y) - float(y) - 16) < 0.2 and float(y) > 300]
+steps = [b - a for a, b in zip(body, body[1:])]
+pitch = 637.795 / 22
+sys.exit(0 if steps and all(abs(s / pitch - round(s / pitch)) < 0.02 for s in steps) else 1)
+PY
+
+# Tampering: one byte changed inside the signed range must be caught.
+tampered=$work/tampered.pdf
+cp "$first" "$tampered"
+printf 'X' | dd of="$tampered" bs=1 seek=2000 conv=notrunc status=none
+check "tampered: tuban verify exits 1" bash -c "'$tuban' verify '$tampered' --trust '$ca'; test \$? -eq 1"
+check "tampered: openssl cms -verify fails" bash -c "! sh '$src/tests/integration/check_signature.sh' '$tampered' '$ca'"
+
+# Aliases, GBK through .cpg and a projected CRS: the Shapefile gives the same notices.
+render --patches "$src/tests/data/gbk_cpg/patches.shp" --out "$work/shp" >"$work/shp.paths" 2>&1
+check "GBK Shapefile with alias field names renders 3 notices" test "$(wc -l <"$work/shp.paths")" -eq 3
+check "GBK text decoded (城关镇 in the notice)" \
+  bash -c "pdftotext '$work/shp/notice-139901100.pdf' - | tr -d ' \n' | grep -q 城关镇人民政府"
+
+# --- bad input: exit 2, a message naming file/record/field, no output left behind -----------
+expect_refusal() { # what, expected text in stderr, args...
+  local what=$1 needle=$2; shift 2
+  local dir=$work/refused
+  rm -rf "$dir"
+  "$tuban" "$@" --out "$dir" >/dev/null 2>"$work/stderr"
+  local rc=$?
+  if [ $rc -eq 2 ] && grep -qF -- "$needle" "$work/stderr" && [ -z "$(ls -A "$dir" 2>/dev/null)" ]; then
+    ok "$what"
+  else
+    bad "$what (exit $rc: $(cat "$work/stderr"))"
+  fi
+}
+expect_refusal "missing patch file" "$work/nope.gpkg" \
+  render notice --office "$office" --patches "$work/nope.gpkg"
+ogr2ogr -f GeoJSON "$work/nolegal.geojson" "$src/samples/patches.gpkg" -select JCBH,XZQDM,JCMJ 2>/dev/null
+expect_refusal "missing required field is named, with the fields the file has" \
+  "missing required field(s) PDJG; the file has: JCBH, XZQDM, JCMJ" \
+  render notice --office "$office" --patches "$work/nolegal.geojson"
+ogr2ogr -f GeoJSON "$work/badvalue.geojson" "$src/samples/patches.gpkg" \
+  -sql "SELECT *, CASE WHEN JCBH = '139901SJBG24210005' THEN 'abc' ELSE CAST(JCMJ AS TEXT) END AS JCMJ2 FROM patches" 2>/dev/null
+sed -i 's/"JCMJ": [0-9.]*, //; s/"JCMJ2"/"JCMJ"/' "$work/badvalue.geojson"
+expect_refusal "bad value names file, record, patch and field" \
+  "record 5 (patch 139901SJBG24210005), field JCMJ: 'abc' is not a number" \
+  render notice --office "$office" --patches "$work/badvalue.geojson"
+broken=$work/broken-office
+cp -r "$office" "$broken"
+printf '<template xmlns="urn:tuban:template:1" kind="notice"><title>x</title>' >"$broken/notice.xml"
+expect_refusal "unreadable template names the file" "$broken/notice.xml" \
+  render notice --office "$broken" --patches "$src/samples/patches.gpkg"
+xxe=$work/xxe-office
+cp -r "$office" "$xxe"
+sed -i 's|<?xml version="1.0" encoding="UTF-8"?>|<?xml version="1.0"?><!DOCTYPE template [<!ENTITY x SYSTEM "file:///etc/passwd">]>|; s|<title>|<title>\&x;|' "$xxe/notice.xml"
+expect_refusal "template with an external entity is refused" "DOCTYPE is not allowed" \
+  render notice --office "$xxe" --patches "$src/samples/patches.gpkg"
+chmod 644 "$broken/keys/office.key"
+cp "$office/notice.xml" "$broken/notice.xml"
+expect_refusal "world-readable private key is refused" "office.key" \
+  render notice --office "$broken" --patches "$src/samples/patches.gpkg"
+expect_refusal "unknown document kind" "unknown document kind" \
+  render nonsense --office "$office" --patches "$src/samples/patches.gpkg"
+check "tuban --help exits 0" "$tuban" --help
+check "tuban render --help exits 0" "$tuban" render --help
+check "tuban with no command exits 2" bash -c "'$tuban'; test \$? -eq 2"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
