@@ -119,9 +119,10 @@ pem_no_password(char *buf, int size, int rwflag, void *u)
 }
 
 /* Reads every certificate of a PEM file: the first into *first (if first is not NULL), the rest
- * (or all, if first is NULL) onto rest.  At least one certificate is required. */
+ * (or all, if first is NULL) onto rest, skipping copies of *first, of skip (may be NULL) and of
+ * certificates already on rest.  At least one certificate is required. */
 static tb_code
-read_certs(const char *path, X509 **first, STACK_OF(X509) *rest, tb_err *err)
+read_certs(const char *path, X509 **first, const X509 *skip, STACK_OF(X509) *rest, tb_err *err)
 {
     tb_buf pem = TB_BUF_INIT;
     BIO *bio = NULL;
@@ -145,8 +146,14 @@ read_certs(const char *path, X509 **first, STACK_OF(X509) *rest, tb_err *err)
             rc = set_ssl_err(err, TB_EFORMAT, "%s: cannot read PEM certificate %d", path, n + 1);
             goto done;
         }
+        bool dup = (first != NULL && *first != NULL && X509_cmp(*first, x) == 0) ||
+                   (skip != NULL && X509_cmp(skip, x) == 0);
+        for (int i = 0; !dup && i < sk_X509_num(rest); i++)
+            dup = X509_cmp(sk_X509_value(rest, i), x) == 0;
         if (n == 0 && first != NULL) {
             *first = x;
+        } else if (dup) { /* CMS refuses duplicate certificates; fullchain files repeat them */
+            X509_free(x);
         } else if (!sk_X509_push(rest, x)) {
             X509_free(x);
             rc = set_ssl_err(err, TB_ELIB, "%s: sk_X509_push", path);
@@ -166,24 +173,25 @@ pdfsig_signer_load(const char *key_path, const char *cert_path, const char *chai
     pdfsig_signer *s = NULL;
     tb_buf pem = TB_BUF_INIT;
     BIO *bio = NULL;
+    bool ok = false;
     if (key_path == NULL || cert_path == NULL) {
         tb_err_set(err, TB_EINVAL, "signer: a key file and a certificate file are required");
-        goto fail;
+        goto done;
     }
     if (tb_fs_read(key_path, MAX_PEM_BYTES, &pem, err) != TB_OK)
-        goto fail;
+        goto done;
     if (tb_fs_is_group_or_world_readable(key_path)) {
         tb_err_set(err, TB_EINVAL,
                    "%s: private key file is accessible by group or others (chmod 600 it)",
                    key_path);
-        goto fail;
+        goto done;
     }
     s = tb_xcalloc(1, sizeof *s);
     s->chain = sk_X509_new_null();
     bio = BIO_new_mem_buf(pem.data, (int)pem.len);
     if (s->chain == NULL || bio == NULL) {
         set_ssl_err(err, TB_ELIB, "%s: allocation", key_path);
-        goto fail;
+        goto done;
     }
     bool asked_password = false;
     s->key = PEM_read_bio_PrivateKey(bio, NULL, pem_no_password, &asked_password);
@@ -196,24 +204,25 @@ pdfsig_signer_load(const char *key_path, const char *cert_path, const char *chai
         } else {
             set_ssl_err(err, TB_EFORMAT, "%s: cannot read a PEM private key", key_path);
         }
-        goto fail;
+        goto done;
     }
-    if (read_certs(cert_path, &s->cert, s->chain, err) != TB_OK)
-        goto fail;
-    if (chain_path != NULL && read_certs(chain_path, NULL, s->chain, err) != TB_OK)
-        goto fail;
+    if (read_certs(cert_path, &s->cert, NULL, s->chain, err) != TB_OK)
+        goto done;
+    if (chain_path != NULL && read_certs(chain_path, NULL, s->cert, s->chain, err) != TB_OK)
+        goto done;
     if (X509_check_private_key(s->cert, s->key) != 1) {
         ERR_clear_error();
         tb_err_set(err, TB_EINVAL, "%s: private key does not match the certificate in %s",
                    key_path, cert_path);
-        goto fail;
+        goto done;
     }
     cert_name(s->cert, s->name, sizeof s->name);
-    goto done;
-fail:
-    pdfsig_signer_free(s);
-    s = NULL;
+    ok = true;
 done:
+    if (!ok) {
+        pdfsig_signer_free(s);
+        s = NULL;
+    }
     BIO_free(bio);
     if (pem.data != NULL)
         OPENSSL_cleanse(pem.data, pem.cap);
@@ -543,39 +552,39 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     tb_code rc;
     if (pdf == NULL || pdf->data == NULL || s == NULL || f == NULL) {
         rc = tb_err_set(err, TB_EINVAL, "pdfsig_sign: missing argument");
-        goto fail;
+        goto done;
     }
     if ((rc = check_field(f, err)) != TB_OK)
-        goto fail;
+        goto done;
     if (pdf->len > PDFSIG_MAX_INPUT) {
         rc = tb_err_set(err, TB_ELIMIT, "PDF to sign: %zu bytes, more than the limit of %d",
                         pdf->len, PDFSIG_MAX_INPUT);
-        goto fail;
+        goto done;
     }
     if ((rc = pdfobj_doc_open(&d, pdf->data, pdf->len, err)) != TB_OK)
-        goto fail;
+        goto done;
     doc_open = true;
 
     pdfobj_val v, root, catalog, page, af_v, af, fields, annots;
     pdfobj_val none = {0};
     if (pdfobj_dict_get(&d, &d.trailer, "Encrypt", &v)) {
         rc = tb_err_set(err, TB_EFORMAT, "PDF: encrypted documents are not supported");
-        goto fail;
+        goto done;
     }
     int root_gen = 0, page_gen = 0, af_gen = 0;
     long long page_num = 0;
     if (!pdfobj_dict_get(&d, &d.trailer, "Root", &root) || root.kind != PDFOBJ_REF) {
         rc = tb_err_set(err, TB_EFORMAT, "PDF: trailer has no /Root reference");
-        goto fail;
+        goto done;
     }
     if ((rc = pdfobj_load(&d, root.num, &catalog, &root_gen, err)) != TB_OK)
-        goto fail;
+        goto done;
     if (catalog.kind != PDFOBJ_DICT) {
         rc = tb_err_set(err, TB_EFORMAT, "PDF: catalog %lld is not a dictionary", root.num);
-        goto fail;
+        goto done;
     }
     if ((rc = find_page(&d, &catalog, f->page, &page_num, &page_gen, &page, err)) != TB_OK)
-        goto fail;
+        goto done;
 
     bool has_af = pdfobj_dict_get(&d, &catalog, "AcroForm", &af_v);
     af = none;
@@ -584,28 +593,28 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     else if (has_af)
         af = af_v;
     if (rc != TB_OK)
-        goto fail;
+        goto done;
     if (has_af && af.kind != PDFOBJ_DICT) {
         rc = tb_err_set(err, TB_EFORMAT, "PDF: /AcroForm is not a dictionary");
-        goto fail;
+        goto done;
     }
     fields = none;
     if (has_af && pdfobj_dict_get(&d, &af, "Fields", &fields) && fields.kind != PDFOBJ_ARRAY) {
         rc = tb_err_set(err, TB_EFORMAT, "PDF: /AcroForm /Fields is not an inline array "
                                          "(indirect /Fields is not supported)");
-        goto fail;
+        goto done;
     }
     if ((rc = check_unique_name(&d, &fields, f->name, err)) != TB_OK)
-        goto fail;
+        goto done;
     annots = none;
     if (pdfobj_dict_get(&d, &page, "Annots", &annots) && annots.kind != PDFOBJ_ARRAY) {
         rc = tb_err_set(err, TB_EFORMAT, "PDF: page %d: /Annots is not an inline array "
                                          "(indirect /Annots is not supported)", f->page);
-        goto fail;
+        goto done;
     }
     if (d.size + 3 > PDFOBJ_MAX_OBJECTS) {
         rc = tb_err_set(err, TB_ELIMIT, "PDF: too many objects to add a signature");
-        goto fail;
+        goto done;
     }
     const long long sig_num = d.size, field_num = d.size + 1, ap_num = d.size + 2;
     const bool need_nl = pdf->data[orig_len - 1] != '\n' && pdf->data[orig_len - 1] != '\r';
@@ -616,7 +625,7 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     struct tm tm;
     if (gmtime_r(&when, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 1950) {
         rc = tb_err_set(err, TB_EINVAL, "signature field %s: bad signing time", f->name);
-        goto fail;
+        goto done;
     }
 
     /* Catalog (and the AcroForm object if it is indirect). */
@@ -689,7 +698,7 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     if (!text_ok) {
         rc = tb_err_set(err, TB_EINVAL, "signature field %s: reason, location or signer name is "
                                         "not valid UTF-8", f->name);
-        goto fail;
+        goto done;
     }
     tb_buf_append_str(&upd, " /ByteRange [0 ");
     const size_t br_at = upd.len;
@@ -723,7 +732,7 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     unsigned char md[EVP_MAX_MD_SIZE];
     if (!EVP_Digest(pdf->data, orig_len, md, NULL, EVP_sha256(), NULL)) {
         rc = set_ssl_err(err, TB_ELIB, "signing: SHA-256 for /ID");
-        goto fail;
+        goto done;
     }
     tb_buf_append_str(&upd, " /ID [ ");
     pdfobj_val id, id0;
@@ -754,25 +763,23 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     appended = true;
     TB_ASSERT(pdf->len == total);
     if ((rc = cms_create(s, pdf->data, a, b, total, when, &der, err)) != TB_OK)
-        goto fail;
+        goto done;
     if (der.len > PDFSIG_CONTENTS_MAX) {
         rc = tb_err_set(err, TB_ELIMIT, "signing: CMS signature of %zu bytes does not fit the "
                                         "%d bytes reserved in /Contents (certificate chain too "
                                         "long?)", der.len, PDFSIG_CONTENTS_MAX);
-        goto fail;
+        goto done;
     }
     tb_buf hex = TB_BUF_INIT;
     buf_hex(&hex, der.data, der.len);
     memcpy(pdf->data + a + 1, hex.data, hex.len);
     tb_buf_release(&hex);
     rc = TB_OK;
-    goto done;
-fail:
-    if (appended) {
+done:
+    if (rc != TB_OK && appended) { /* leave the caller's PDF as it was */
         pdf->len = orig_len;
         pdf->data[orig_len] = '\0';
     }
-done:
     if (doc_open)
         pdfobj_doc_close(&d);
     tb_buf_release(&upd);

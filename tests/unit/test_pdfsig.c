@@ -585,6 +585,68 @@ test_structures(void **state)
     pdfsig_signer_free(s);
 }
 
+static void
+test_chain_files(void **state)
+{
+    (void)state;
+    char full[400], big[400];
+    snprintf(full, sizeof full, "%s/fullchain.pem", fx.dir);
+    snprintf(big, sizeof big, "%s/bigchain.pem", fx.dir);
+    tb_err err = {0};
+
+    /* fullchain style: signer + intermediate in the cert file, the intermediate again (and the
+     * signer) in the chain file: duplicates are dropped. */
+    X509 *signer = NULL, *inter = NULL;
+    FILE *f = fopen(fx.cert, "r");
+    assert_non_null(f);
+    signer = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    f = fopen(fx.chain, "r");
+    assert_non_null(f);
+    inter = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(signer);
+    assert_non_null(inter);
+    write_certs(full, signer, inter);
+    pdfsig_signer *s = pdfsig_signer_load(fx.key, full, full, &err);
+    if (s == NULL)
+        fail_msg("%s", err.msg);
+    tb_buf pdf = TB_BUF_INIT;
+    copy_buf(&pdf, &fx.pdf);
+    sign_ok(&pdf, s, 1, "Seal1");
+    assert_true(verify(&pdf, fx.ca).all_valid);
+    pdfsig_signer_free(s);
+
+    /* A chain too big for the /Contents reservation gives TB_ELIMIT and no change. */
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    assert_non_null(k);
+    f = open_private(big, 0644);
+    for (long i = 0; i < 48; i++) {
+        char cn[64];
+        snprintf(cn, sizeof cn, "Filler certificate number %ld", i);
+        X509 *x = make_cert(k, cn, NULL, NULL, true, 100 + i);
+        assert_int_equal(PEM_write_X509(f, x), 1);
+        X509_free(x);
+    }
+    assert_int_equal(fclose(f), 0);
+    EVP_PKEY_free(k);
+    s = pdfsig_signer_load(fx.key, fx.cert, big, &err);
+    if (s == NULL)
+        fail_msg("%s", err.msg);
+    copy_buf(&pdf, &fx.pdf);
+    pdfsig_field fld = field(1, "Seal1");
+    assert_int_equal(pdfsig_sign(&pdf, s, &fld, &err), TB_ELIMIT);
+    assert_int_equal(pdf.len, fx.pdf.len);
+    assert_memory_equal(pdf.data, fx.pdf.data, fx.pdf.len);
+    pdfsig_signer_free(s);
+
+    X509_free(signer);
+    X509_free(inter);
+    unlink(full);
+    unlink(big);
+    tb_buf_release(&pdf);
+}
+
 /* Both entry points on one input: must not crash; returns the sign result. */
 static tb_code
 try_both(const unsigned char *p, size_t n, const pdfsig_signer *s)
@@ -681,7 +743,7 @@ main(void)
         cmocka_unit_test(test_sign_and_verify), cmocka_unit_test(test_tamper),
         cmocka_unit_test(test_sign_twice),      cmocka_unit_test(test_signer_refusals),
         cmocka_unit_test(test_bad_fields),      cmocka_unit_test(test_structures),
-        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_chain_files),     cmocka_unit_test(test_garbage),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

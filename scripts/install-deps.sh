@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tuban needs to build, run and test.  Idempotent; run as root.
+set -euo pipefail
+packages=(
+  # build
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  # libraries (DESIGN §3): Cairo + Pango, GDAL/OGR + PROJ, libxml2, OpenSSL 3, SQLite, cmocka
+  libcairo2-dev libpango1.0-dev libgdal-dev libproj-dev libxml2-dev libssl-dev libsqlite3-dev
+  libcmocka-dev
+  # fonts: Noto CJK (小标宋 stand-in, 黑体) and TeX Live's Fandol (仿宋, 楷体, 宋体)
+  fonts-noto-cjk texlive-lang-chinese
+  # run-time tools and the independent checkers the tests use
+  openssl gdal-bin qpdf poppler-utils python3 sqlite3
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
