@@ -11,6 +11,8 @@ typedef struct cli_command {
 
 extern const cli_command cmd_render;
 extern const cli_command cmd_verify;
+extern const cli_command cmd_import;
+extern const cli_command cmd_patch;
 
 /* Prints "tuban: <msg>" to stderr and returns the exit status for code. */
 int cli_fail(int code, const char *msg);

@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const cli_command *const commands[] = {&cmd_render, &cmd_verify};
+static const cli_command *const commands[] = {&cmd_render, &cmd_import, &cmd_patch,
+                                              &cmd_verify};
 enum { COMMAND_COUNT = sizeof commands / sizeof commands[0] };
 
 static void

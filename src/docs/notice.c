@@ -199,7 +199,10 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
     time_t when = opt->signing_time ? opt->signing_time : time(NULL);
     gmtime_r(&when, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%S", &tm);
-    gw_metadata meta = {title, o->name, docno, created};
+    char *plain_title = tb_arena_strdup(a, title); /* the title's line breaks are layout only */
+    for (char *c = plain_title; (c = strchr(c, '\n')) != NULL;)
+        memmove(c, c + 1, strlen(c));
+    gw_metadata meta = {plain_title, o->name, docno, created};
     gw = gongwen_new(rc->tf, out, &meta);
     gongwen_header(gw, o->mark, docno);
     gongwen_title(gw, title);

@@ -274,7 +274,7 @@ gongwen_title(gongwen *gw, const char *title)
     /* Balance the lines: the narrowest width that keeps the same number of lines, so a
      * two-line title is two nearly equal lines rather than a full one and a stub. */
     int lines = pango_layout_get_line_count(l);
-    if (lines > 1) {
+    if (lines > 1 && strchr(title, '\n') == NULL) { /* explicit breaks are the author's */
         int lo = 1, hi = pango_layout_get_width(l);
         while (hi - lo > PANGO_SCALE) {
             int mid = lo + (hi - lo) / 2;

@@ -34,6 +34,7 @@ typedef struct patch {
     int year;                   /* NF; 0 if absent */
     const char *quarter;        /* JD; NULL for 年度 batches */
     double area_m2;             /* JCMJ as supplied */
+    double area_ellipsoid_m2;   /* computed by tuban on the CGCS2000 ellipsoid */
     double farmland_m2;         /* JCGDMJ (GDMJ) */
     double basic_farmland_m2;   /* YJJBNTMJ */
     const char *kind;           /* TBLX 土地 / 矿产 */
@@ -43,6 +44,8 @@ typedef struct patch {
     const char *measure;        /* ZGCS 整改措施 */
     rectify_state state;        /* ZGZT */
     cn_date deadline;           /* ZGQX; year 0 when absent */
+    cn_date image_before;       /* QSX 前时相; year 0 when absent */
+    cn_date image_after;        /* HSX 后时相; year 0 when absent */
     bool rural_housing;         /* SFNCLZGDJF 新增农村乱占耕地建房 */
     const char *earlier_id;     /* TYWZJCTBWQBH */
     const unsigned char *wkb;   /* geometry: (Multi)Polygon, CGCS2000 lon/lat (EPSG:4490) */

@@ -131,22 +131,36 @@ child(xmlNodePtr parent, const char *name)
 }
 
 /* Text content, trimmed of surrounding white space and with inner line breaks (from
- * pretty-printed XML) removed: Chinese text has no spaces between words. */
+ * pretty-printed XML) removed: Chinese text has no spaces between words.  A <br/> element is
+ * an intended line break ("\n"), e.g. where a long title should break. */
+static void
+append_text(xmlNodePtr n, tb_buf *out)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "br") == 0) {
+            tb_buf_append(out, "\n", 1);
+            continue;
+        }
+        if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE) {
+            append_text(c, out);
+            continue;
+        }
+        for (const char *s = (const char *)c->content; s && *s;) {
+            if (*s == '\n' || *s == '\r') {
+                while (*s == '\n' || *s == '\r' || *s == ' ' || *s == '\t')
+                    s++;
+                continue;
+            }
+            tb_buf_append(out, s++, 1);
+        }
+    }
+}
+
 static char *
 text_of(xmlNodePtr n, tb_arena *a)
 {
-    xmlChar *raw = xmlNodeGetContent(n);
     tb_buf out = TB_BUF_INIT;
-    const char *s = raw ? (const char *)raw : "";
-    while (*s) {
-        if (*s == '\n' || *s == '\r') {
-            while (*s == '\n' || *s == '\r' || *s == ' ' || *s == '\t')
-                s++;
-            continue;
-        }
-        tb_buf_append(&out, s++, 1);
-    }
-    xmlFree(raw);
+    append_text(n, &out);
     size_t b = 0, e = out.len;
     while (b < e && (out.data[b] == ' ' || out.data[b] == '\t'))
         b++;
@@ -309,6 +323,49 @@ tpl_notice_load(const tpl_office *office, tb_arena *a, tb_err *err)
     const char *path = tb_arena_printf(a, "%s/notice.xml", office->dir);
     xmlDocPtr doc = load_file(path, tpl_schema_notice, a, err);
     return doc ? notice_from_doc(doc, path, a) : NULL;
+}
+
+static field_mapping *
+mapping_from_doc(xmlDocPtr doc, const char *name, tb_arena *a)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc), n;
+    field_mapping *m = tb_arena_alloc(a, sizeof *m);
+    const char *profile_name = attr(root, "name", a);
+    m->name = profile_name ? profile_name : tb_arena_strdup(a, name);
+    for (n = root->children; n; n = n->next) {
+        m->rename_count += is_element(n, "field");
+        m->synonym_count += is_element(n, "value");
+    }
+    field_rename *renames = tb_arena_array(a, m->rename_count + 1, sizeof *renames);
+    value_synonym *synonyms = tb_arena_array(a, m->synonym_count + 1, sizeof *synonyms);
+    size_t r = 0, v = 0;
+    for (n = root->children; n; n = n->next) {
+        if (is_element(n, "field")) {
+            renames[r].field = attr(n, "name", a);
+            renames[r++].column = attr(n, "column", a);
+        } else if (is_element(n, "value")) {
+            synonyms[v].field = attr(n, "field", a);
+            synonyms[v].from = attr(n, "from", a);
+            synonyms[v++].to = attr(n, "to", a);
+        }
+    }
+    m->renames = renames;
+    m->synonyms = synonyms;
+    return m;
+}
+
+field_mapping *
+tpl_mapping_parse(const char *xml, size_t len, const char *name, tb_arena *a, tb_err *err)
+{
+    xmlDocPtr doc = parse_and_validate(xml, len, name, tpl_schema_mapping, a, err);
+    return doc ? mapping_from_doc(doc, name, a) : NULL;
+}
+
+field_mapping *
+tpl_mapping_load(const char *path, tb_arena *a, tb_err *err)
+{
+    xmlDocPtr doc = load_file(path, tpl_schema_mapping, a, err);
+    return doc ? mapping_from_doc(doc, path, a) : NULL;
 }
 
 char *

@@ -4,6 +4,7 @@
 #ifndef TB_TPL_H
 #define TB_TPL_H
 
+#include "field_mapping.h"
 #include "font_role.h"
 #include "tb_arena.h"
 #include "tb_err.h"
@@ -67,6 +68,12 @@ tpl_notice *tpl_notice_load(const tpl_office *office, tb_arena *a, tb_err *err);
 /* Parses a notice template from memory (for tests and fuzzing); name is used in messages. */
 tpl_notice *tpl_notice_parse(const char *xml, size_t len, const char *name, tb_arena *a,
                              tb_err *err);
+
+/* Parses a field mapping profile (schema templates/schema/mapping.rng); name is used in
+ * messages.  Everything is owned by a. */
+field_mapping *tpl_mapping_parse(const char *xml, size_t len, const char *name, tb_arena *a,
+                                 tb_err *err);
+field_mapping *tpl_mapping_load(const char *path, tb_arena *a, tb_err *err);
 
 /* Variables for {name} substitution. */
 typedef struct tpl_var {

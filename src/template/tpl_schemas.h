@@ -4,5 +4,6 @@
 
 extern const char *const tpl_schema_office;
 extern const char *const tpl_schema_notice;
+extern const char *const tpl_schema_mapping;
 
 #endif
