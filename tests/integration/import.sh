@@ -126,6 +126,41 @@ check "GBK names decoded (城关镇)" test "$(sqlite3 "$work/gbk.db" "SELECT adm
 check "the same file forced to UTF-8 is refused, naming the field (no mojibake stored)" \
   bash -c "test $? -eq 2 && grep -q 'field XZQMC: text does not decode as UTF-8' '$work/out'"
 
+# --- every export format, through OGR: the same 30 patches each time --------------------------
+ogr2ogr -f GeoJSON "$work/p.geojson" "$src/samples/patches.gpkg" 2>/dev/null
+ogr2ogr -f OpenFileGDB "$work/p.gdb" "$src/samples/patches.gpkg" 2>/dev/null
+ogr2ogr -f CSV "$work/p.csv" "$src/samples/patches.gpkg" -lco GEOMETRY=AS_WKT 2>/dev/null
+for f in p.geojson p.gdb p.csv; do
+  extra=(); [ "$f" = p.csv ] && extra=(--srs EPSG:4490)
+  "$tuban" import "$work/$f" --db "$work/fmt-$f.db" "${extra[@]}" >"$work/out" 2>&1
+  check "$f: 30 new" grep -q "30 new, 0 changed" "$work/out"
+done
+check "CSV without --srs is refused" bash -c "'$tuban' import '$work/p.csv' --db '$work/x.db' 2>&1 | grep -q 'no coordinate reference system'"
+check "GBK Shapefile (.cpg) with alias fields: 30 new" \
+  bash -c "'$tuban' import '$src/tests/data/gbk_cpg/patches.shp' --db '$work/gbkcpg.db' | grep -q '30 new'"
+check "the report names the .cpg's encoding" \
+  bash -c "'$tuban' import '$src/tests/data/gbk_cpg/patches.shp' --db '$work/gbkcpg2.db' | grep -q 'text GBK (as its .cpg says)'"
+
+# A mapping profile: a province's column names and value spellings.
+ogr2ogr -f GeoJSON "$work/prov.geojson" "$src/samples/patches.gpkg" -dialect SQLite -sql \
+  "SELECT JCBH AS 监测图斑编号, XZQDM, XZQMC, NF, JCMJ, JCGDMJ, YJJBNTMJ, CASE PDJG WHEN '违法用地' THEN '违法' WHEN '合法用地' THEN '合法' ELSE '其它' END AS PDJG, ZGZT, geom FROM patches" 2>/dev/null
+cat >"$work/prov.xml" <<'XML'
+<mapping xmlns="urn:tuban:mapping:1" name="某省卫片导出">
+  <field name="JCBH" column="监测图斑编号"/>
+  <value field="PDJG" from="其它" to="其他用地"/>
+</mapping>
+XML
+"$tuban" import "$work/prov.geojson" --db "$work/prov.db" >"$work/out" 2>&1
+check "without the profile: refused, the fields the file has are listed" \
+  bash -c "grep -q 'missing required field(s) JCBH; the file has: 监测图斑编号' '$work/out'"
+"$tuban" import "$work/prov.geojson" --db "$work/prov.db" --mapping "$work/prov.xml" >"$work/out" 2>&1
+check "with the profile: 30 new" grep -q "30 new" "$work/out"
+check "value synonym applied (其它 → 其他用地)" \
+  test "$(sqlite3 "$work/prov.db" "SELECT count(*) FROM patch WHERE legality = '其他用地'")" -eq 8
+printf '<mapping xmlns="urn:tuban:mapping:1"><field name="JCBH"/></mapping>' >"$work/badmap.xml"
+check "an invalid profile is refused with its line" \
+  bash -c "'$tuban' import '$work/prov.geojson' --db '$work/prov2.db' --mapping '$work/badmap.xml' 2>&1 | grep -q 'badmap.xml: does not match its schema: line 1'"
+
 # A 200,000-vertex polygon: valid, imported, within limits.
 python3 - "$work/big.geojson" <<'PY'
 import json, math, sys
