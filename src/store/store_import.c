@@ -408,6 +408,19 @@ commit_finalize(commit_stmts *c)
     sqlite3_finalize(c->initial);
 }
 
+/* Binds what every history row of this import shares (who, when, which import) and writes it;
+ * the caller has bound patch, field, from and to. */
+static bool
+history_step(store_import *im, sqlite3_stmt *q)
+{
+    sqlite3_bind_text(q, 5, im->at, -1, SQLITE_STATIC);
+    store_bind_text(q, 6, im->who);
+    sqlite3_bind_int64(q, 7, im->import_id);
+    bool ok = sqlite3_step(q) == SQLITE_DONE;
+    sqlite3_reset(q);
+    return ok;
+}
+
 /* Writes one history row of this import.  from/to: values of the walk (NULL = SQL NULL). */
 static bool
 history_add(store_import *im, commit_stmts *c, int64_t pk, const char *field,
@@ -424,12 +437,7 @@ history_add(store_import *im, commit_stmts *c, int64_t pk, const char *field,
         sqlite3_bind_value(q, 4, to);
     else
         sqlite3_bind_null(q, 4);
-    sqlite3_bind_text(q, 5, im->at, -1, SQLITE_STATIC);
-    store_bind_text(q, 6, im->who);
-    sqlite3_bind_int64(q, 7, im->import_id);
-    bool ok = sqlite3_step(q) == SQLITE_DONE;
-    sqlite3_reset(q);
-    return ok;
+    return history_step(im, q);
 }
 
 /* A 'missing' history row: 0 → 1 when gone, 1 → 0 when back. */
@@ -441,12 +449,7 @@ history_add_missing(store_import *im, commit_stmts *c, int64_t pk, bool missing)
     sqlite3_bind_text(q, 2, "missing", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, missing ? "0" : "1", -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 4, missing ? "1" : "0", -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 5, im->at, -1, SQLITE_STATIC);
-    store_bind_text(q, 6, im->who);
-    sqlite3_bind_int64(q, 7, im->import_id);
-    bool ok = sqlite3_step(q) == SQLITE_DONE;
-    sqlite3_reset(q);
-    return ok;
+    return history_step(im, q);
 }
 
 /* Same column type and value (bytes for text and blobs). */
