@@ -16,6 +16,28 @@ static const char *const system_font_files[] = {
     FANDOL "FandolSong-Regular.otf", FANDOL "FandolHei-Regular.otf",
 };
 
+/* The seal is embedded in every document as a losslessly compressed image (cairo 1.16 has no
+ * PNG pass-through), so its pixel count is paid for in every PDF: keep it at 300 dpi, print
+ * resolution, rather than whatever the office supplied. */
+static cairo_surface_t *
+seal_at_300dpi(cairo_surface_t *s, double diameter_mm)
+{
+    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    int target = (int)(diameter_mm / 25.4 * 300.0 + 0.5);
+    if (w <= target || w <= 0 || h <= 0)
+        return s;
+    int th = (int)((double)h * target / w + 0.5);
+    cairo_surface_t *small = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, target, th);
+    cairo_t *cr = cairo_create(small);
+    cairo_scale(cr, (double)target / w, (double)th / h);
+    cairo_set_source_surface(cr, s, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_BEST);
+    cairo_paint(cr);
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+    return small;
+}
+
 static cairo_surface_t *
 load_seal(const char *path, tb_err *err)
 {
@@ -49,6 +71,7 @@ render_ctx_open(const char *office_dir, const char *imagery_path, tb_err *err)
         goto fail;
     if (!(rc->seal = load_seal(rc->office->seal_path, err)))
         goto fail;
+    rc->seal = seal_at_300dpi(rc->seal, rc->office->seal_diameter_mm);
     if (!tb_fs_exists(rc->office->key_path)) {
         tb_err_set(err, TB_ENOTFOUND, "%s: signing key not found (for the sample office, "
                    "scripts/make-sample-keys.sh makes one)", rc->office->key_path);
