@@ -8,7 +8,8 @@
 # default /tmp/tuban-bench-import), then runs each tool 3 times, alternating, into a fresh output
 # each time, measuring wall clock and peak RSS with /usr/bin/time.  Prints the medians, patches/s
 # and the ratio tuban/ogr2ogr; then tuban import of 10000 and N patches, to show that memory does
-# not grow with N beyond the duplicate-id index.  Use a RelWithDebInfo build without sanitizers.
+# not grow with N beyond the duplicate-id index (TUBAN_BENCH_SIZES="10000 100000 300000" to choose
+# the sizes).  Use a RelWithDebInfo build without sanitizers.
 set -euo pipefail
 
 build=${1:-build}
@@ -87,11 +88,11 @@ row "tuban import" "$t_s" "$t_kb"
 awk -v a="$t_s" -v b="$o_s" -v ka="$t_kb" -v kb="$o_kb" \
     'BEGIN { printf "%-30s %10.2fx %12s %11.2fx\n", "ratio tuban / ogr2ogr", (b > 0 ? a / b : 0), "", (kb > 0 ? ka / kb : 0) }'
 
-# Memory against N: one import each of 10000 and N patches.
+# Memory against N: one import each of 10000 and N patches (or $TUBAN_BENCH_SIZES).
 echo
 echo "tuban import: peak RSS against N"
 printf '%-10s %10s %12s %12s\n' "N" "seconds" "patches/s" "peak RSS MB"
-for m in $(printf '%s\n' 10000 "$n" | sort -un); do
+for m in $(printf '%s\n' ${TUBAN_BENCH_SIZES:-10000 $n} | sort -un); do
     f=$(gen "$m")
     tuban_once "scale$m" "$f"
     awk -v m="$m" -v l="scale$m" '$1 == l { printf "%-10d %10.2f %12.0f %12.1f\n", m, $2, ($2 > 0 ? m / $2 : 0), $3 / 1024 }' "$work/times"
