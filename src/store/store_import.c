@@ -369,7 +369,7 @@ commit_prepare(store *st, commit_stmts *c, tb_err *err)
                             err)) != TB_OK ||
         (rc = store_prepare(st,
                             "INSERT INTO patch_bbox SELECT pk, min_lon, max_lon, min_lat, max_lat"
-                            " FROM patch WHERE batch_id = ?1 AND first_import = ?2"
+                            " FROM patch WHERE pk > ?3 AND +batch_id = ?1 AND first_import = ?2"
                             " AND min_lon IS NOT NULL",
                             "import", &c->bbox, err)) != TB_OK)
         goto done;
@@ -385,7 +385,8 @@ commit_prepare(store *st, commit_stmts *c, tb_err *err)
     for (int i = 0, n = 0; i < NCOLS; i++)
         if (cols[i].track)
             tb_buf_printf(&sql, "%s('%s', %d)", n++ ? ", " : "", cols[i].track, i);
-    tb_buf_append_str(&sql, ") f WHERE p.batch_id = ?1 AND p.first_import = ?2"
+    /* New patches have the highest rowids: a rowid range finds them without an index. */
+    tb_buf_append_str(&sql, ") f WHERE p.pk > ?5 AND +p.batch_id = ?1 AND p.first_import = ?2"
                             " ORDER BY p.pk, f.column2) WHERE v IS NOT NULL");
     if ((rc = store_prepare(st, (const char *)sql.data, "import", &c->initial, err)) != TB_OK)
         goto done;
@@ -607,16 +608,18 @@ apply_missing(store_import *im, commit_stmts *c, store_import_result *res, store
 /* The R*Tree rows and the initial history rows of the new patches, in one statement each: much
  * faster than one per patch. */
 static bool
-commit_initial(store_import *im, commit_stmts *c)
+commit_initial(store_import *im, commit_stmts *c, int64_t last_pk_before)
 {
     sqlite3_bind_int64(c->bbox, 1, im->batch_id);
     sqlite3_bind_int64(c->bbox, 2, im->import_id);
+    sqlite3_bind_int64(c->bbox, 3, last_pk_before);
     if (sqlite3_step(c->bbox) != SQLITE_DONE)
         return false;
     sqlite3_bind_int64(c->initial, 1, im->batch_id);
     sqlite3_bind_int64(c->initial, 2, im->import_id);
     sqlite3_bind_text(c->initial, 3, im->at, -1, SQLITE_STATIC);
     store_bind_text(c->initial, 4, im->who);
+    sqlite3_bind_int64(c->initial, 5, last_pk_before);
     return sqlite3_step(c->initial) == SQLITE_DONE;
 }
 
@@ -637,6 +640,13 @@ store_import_commit(store_import *im, store_import_result *res, store_change_fn 
     }
     if ((rc = commit_prepare(st, &c, err)) != TB_OK)
         goto rollback;
+    int64_t last_pk_before = 0;
+    sqlite3_stmt *q = NULL;
+    if (store_prepare(st, "SELECT coalesce(max(pk), 0) FROM patch", "import", &q, err) != TB_OK)
+        goto rollback;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        last_pk_before = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
     sqlite3_bind_int64(c.walk, 1, im->batch_id);
     while ((r = sqlite3_step(c.walk)) == SQLITE_ROW) {
         bool is_new = sqlite3_column_type(c.walk, WALK_PK) == SQLITE_NULL, changed = false;
@@ -655,7 +665,7 @@ store_import_commit(store_import *im, store_import_result *res, store_change_fn 
     }
     if (r != SQLITE_DONE || !apply_missing(im, &c, &local, fn, user, &d))
         goto fail;
-    if (local.n_new > 0 && !commit_initial(im, &c))
+    if (local.n_new > 0 && !commit_initial(im, &c, last_pk_before))
         goto fail;
     commit_finalize(&c);
     memset(&c, 0, sizeof c);

@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "patch_source.h"
+
+#include <geodesic.h>
+#include <ogr_api.h>
 #include "units.h"
 
 #define DATA TUBAN_SOURCE_DIR
@@ -141,6 +144,69 @@ test_errors_name_file_record_field(void **state)
     tb_arena_free(a);
 }
 
+/* The reference: PROJ's geodesic polygon area on the CGCS2000 ellipsoid. */
+static double
+geodesic_area(const unsigned char *wkb, size_t len)
+{
+    struct geod_geodesic g;
+    geod_init(&g, 6378137.0, 1 / 298.257222101);
+    OGRGeometryH geom = NULL;
+    assert_int_equal(OGR_G_CreateFromWkb(wkb, NULL, &geom, (int)len), OGRERR_NONE);
+    double total = 0;
+    int polys = wkbFlatten(OGR_G_GetGeometryType(geom)) == wkbPolygon ? 1
+                                                                       : OGR_G_GetGeometryCount(geom);
+    for (int p = 0; p < polys; p++) {
+        OGRGeometryH poly = polys == 1 && wkbFlatten(OGR_G_GetGeometryType(geom)) == wkbPolygon
+                                ? geom
+                                : OGR_G_GetGeometryRef(geom, p);
+        for (int r = 0; r < OGR_G_GetGeometryCount(poly); r++) {
+            OGRGeometryH ring = OGR_G_GetGeometryRef(poly, r);
+            int n = OGR_G_GetPointCount(ring) - 1; /* closed ring: drop the repeat */
+            double lat[n], lon[n], area;
+            for (int i = 0; i < n; i++)
+                lon[i] = OGR_G_GetX(ring, i), lat[i] = OGR_G_GetY(ring, i);
+            geod_polygonarea(&g, lat, lon, n, &area, NULL);
+            total += (r == 0 ? 1 : -1) * fabs(area);
+        }
+    }
+    OGR_G_DestroyGeometry(geom);
+    return total;
+}
+
+static void
+test_ellipsoid_area_matches_geodesic(void **state)
+{
+    (void)state;
+    tb_arena *a = tb_arena_new(0);
+    tb_err err = {0};
+    patch_set *set = patch_set_load(DATA "/samples/patches.gpkg", NULL, a, &err);
+    assert_non_null(set);
+    for (size_t i = 0; i < set->count; i++) {
+        const patch *p = &set->items[i];
+        double ref = geodesic_area(p->wkb, p->wkb_len);
+        /* GeographicLib's polygon area sums large per-edge terms, so it is itself good to
+         * about 0.01 m²; that is the tolerance. */
+        if (fabs(p->area_ellipsoid_m2 - ref) >= 0.01)
+            print_error("%s: %.6f vs geodesic %.6f\n", p->id, p->area_ellipsoid_m2, ref);
+        assert_true(fabs(p->area_ellipsoid_m2 - ref) < 0.01);
+        assert_true(ingest_ellipsoid_area_m2(p->wkb, p->wkb_len) == p->area_ellipsoid_m2);
+        /* and the sample's JCMJ (computed in the GK projection) agrees within 0.05 m² */
+        assert_true(fabs(p->area_m2 - ref) < 0.05);
+    }
+    /* a 0.1° square with a hole at 35°N: large enough for edge-vs-geodesic differences */
+    OGRGeometryH g = NULL;
+    char *wkt = "POLYGON ((117 35,117.1 35,117.1 35.1,117 35.1,117 35),"
+                "(117.02 35.02,117.02 35.05,117.05 35.05,117.05 35.02,117.02 35.02))";
+    OGR_G_CreateFromWkt(&wkt, NULL, &g);
+    unsigned char wkb[1024];
+    size_t len = (size_t)OGR_G_WkbSize(g);
+    OGR_G_ExportToWkb(g, wkbNDR, wkb);
+    double ref = geodesic_area(wkb, len);
+    assert_true(fabs(ingest_ellipsoid_area_m2(wkb, len) - ref) < 1e-6 * ref);
+    OGR_G_DestroyGeometry(g);
+    tb_arena_free(a);
+}
+
 int
 main(void)
 {
@@ -148,6 +214,7 @@ main(void)
         cmocka_unit_test(test_sample_geopackage),
         cmocka_unit_test(test_gbk_shapefile_with_aliases),
         cmocka_unit_test(test_errors_name_file_record_field),
+        cmocka_unit_test(test_ellipsoid_area_matches_geodesic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
