@@ -93,8 +93,11 @@ import_run(int argc, char **argv)
     } else {
         importer_print(out.refused ? stderr : stdout, &out);
         status = out.refused ? 2 : 0;
-        if (json_path && importer_write_json(json_path, &out, &err) != TB_OK)
+        if (json_path && importer_write_json(json_path, &out, &err) != TB_OK) {
+            fprintf(stderr, "tuban: %s; the JSON report was not written\n",
+                    out.refused ? "refused as above" : "the import WAS applied");
             status = cli_fail(err.code, err.msg);
+        }
     }
     tb_arena_free(a);
     return status;

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "importer.h"
 #include "store.h"
+#include "tb_fs.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -77,6 +78,8 @@ patch_run(int argc, char **argv)
         return cli_fail(TB_EINVAL, "patch: --db is required");
     if (batch_label && !importer_parse_batch(batch_label, &batch))
         return cli_fail(TB_EINVAL, "--batch: expected a year (2022) or a quarter (2019Q3)");
+    if (!tb_fs_exists(db))
+        return cli_fail(TB_ENOTFOUND, "patch: no store at the --db path (tuban import makes one)");
     const char *verb = argv[optind];
     tb_err err = {0};
     int exit_status = 0;

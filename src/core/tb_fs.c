@@ -52,14 +52,14 @@ tb_fs_read(const char *path, size_t max_bytes, tb_buf *out, tb_err *err)
 }
 
 tb_code
-tb_fs_write_atomic(const char *path, const void *data, size_t len, tb_err *err)
+tb_fs_write_temp(const char *path, const void *data, size_t len, char **tmp_out, tb_err *err)
 {
     /* The temporary sits beside the target so rename() stays on one filesystem. */
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    char *tmp = tb_xmalloc(strlen(path) + 16);
-    snprintf(tmp, strlen(path) + 16, "%.*s.%s.XXXXXX", (int)dirlen, path,
-             slash ? slash + 1 : path);
+    size_t cap = strlen(path) + 16;
+    char *tmp = tb_xmalloc(cap);
+    snprintf(tmp, cap, "%.*s.%s.XXXXXX", (int)dirlen, path, slash ? slash + 1 : path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         tb_code rc = tb_err_set(err, TB_EIO, "%s: cannot create temporary file: %s", path,
@@ -84,10 +84,7 @@ tb_fs_write_atomic(const char *path, const void *data, size_t len, tb_err *err)
         fd = -1;
         goto fail;
     }
-    fd = -1;
-    if (rename(tmp, path) != 0)
-        goto fail;
-    free(tmp);
+    *tmp_out = tmp;
     return TB_OK;
 
 fail:;
@@ -100,8 +97,39 @@ fail:;
 }
 
 tb_code
+tb_fs_publish(const char *tmp, const char *path, tb_err *err)
+{
+    if (rename(tmp, path) != 0)
+        return tb_err_set(err, TB_EIO, "%s: rename: %s", path, strerror(errno));
+    /* The rename itself must reach the disk too: fsync the directory. */
+    char *dir = tb_xstrdup(path), *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = '\0'; /* "/x" -> "/", "a/b/x" -> "a/b" */
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+    return TB_OK;
+}
+
+tb_code
+tb_fs_write_atomic(const char *path, const void *data, size_t len, tb_err *err)
+{
+    char *tmp = NULL;
+    tb_code rc = tb_fs_write_temp(path, data, len, &tmp, err);
+    if (rc == TB_OK && (rc = tb_fs_publish(tmp, path, err)) != TB_OK)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+tb_code
 tb_fs_mkdirs(const char *dir, tb_err *err)
 {
+    if (dir[0] == '\0')
+        return tb_err_set(err, TB_EINVAL, "empty directory name");
     char *p = tb_xstrdup(dir);
     for (char *s = p + 1;; s++) {
         if (*s != '/' && *s != '\0')
@@ -134,5 +162,6 @@ bool
 tb_fs_is_group_or_world_readable(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH | S_IWOTH)) != 0;
+    return stat(path, &st) == 0 &&
+           (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0;
 }

@@ -15,12 +15,19 @@ tb_code tb_fs_read(const char *path, size_t max_bytes, tb_buf *out, tb_err *err)
 tb_code tb_fs_write_atomic(const char *path, const void *data, size_t len, tb_err *err)
     TB_MUST_CHECK;
 
-/* Creates dir (and parents) if missing. */
+/* The two halves of tb_fs_write_atomic, for writing several files all or nothing: write every
+ * temporary (*tmp_out, malloc'd: free it), then publish them all.  A temporary that is not
+ * published should be unlinked. */
+tb_code tb_fs_write_temp(const char *path, const void *data, size_t len, char **tmp_out,
+                         tb_err *err) TB_MUST_CHECK;
+tb_code tb_fs_publish(const char *tmp, const char *path, tb_err *err) TB_MUST_CHECK;
+
+/* Creates dir (and parents) if missing; "" is TB_EINVAL. */
 tb_code tb_fs_mkdirs(const char *dir, tb_err *err) TB_MUST_CHECK;
 
 bool tb_fs_exists(const char *path);
 
-/* True when path is readable by group or others (a private key must not be). */
+/* True when path is readable or writable by group or others (a private key must not be). */
 bool tb_fs_is_group_or_world_readable(const char *path);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct built_doc {
     char *path;
@@ -67,10 +68,12 @@ build_notices(render_ctx *rc, const render_request *req, const patch_set *set, b
         size_t j = i;
         while (j < n && strcmp(illegal[j]->admin_code, illegal[i]->admin_code) == 0)
             j++;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/notice-%s.pdf", req->out_dir, illegal[i]->admin_code);
+        size_t len = strlen(req->out_dir) + strlen(illegal[i]->admin_code) + 16;
+        char *path = tb_xmalloc(len);
+        snprintf(path, len, "%s/notice-%s.pdf", req->out_dir, illegal[i]->admin_code);
         code = notice_render(rc, illegal + i, j - i, &req->opt, number++,
                              built_docs_add(out, path), err);
+        free(path);
         i = j;
     }
     free(illegal);
@@ -118,12 +121,21 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
         goto done;
     if ((code = tb_fs_mkdirs(req->out_dir, err)) != TB_OK)
         goto done;
-    for (size_t i = 0; i < docs.count && code == TB_OK; i++) {
-        code = tb_fs_write_atomic(docs.items[i].path, docs.items[i].pdf.data,
-                                  docs.items[i].pdf.len, err);
-        if (code == TB_OK && on_file)
+    /* Every document goes to a temporary first; only when all are on disk are they renamed
+     * into place, so a full disk half-way leaves the previous set untouched. */
+    char **tmp = tb_xcalloc(docs.count + 1, sizeof *tmp);
+    for (size_t i = 0; i < docs.count && code == TB_OK; i++)
+        code = tb_fs_write_temp(docs.items[i].path, docs.items[i].pdf.data,
+                                docs.items[i].pdf.len, &tmp[i], err);
+    for (size_t i = 0; i < docs.count; i++) {
+        if (tmp[i] && code == TB_OK && (code = tb_fs_publish(tmp[i], docs.items[i].path,
+                                                             err)) == TB_OK && on_file)
             on_file(user, docs.items[i].path);
+        else if (tmp[i] && code != TB_OK)
+            unlink(tmp[i]);
+        free(tmp[i]);
     }
+    free(tmp);
 
 done:
     built_docs_release(&docs);

@@ -10,12 +10,15 @@
 #include "tb_buf.h"
 #include "tb_fs.h"
 #include "tb_strset.h"
+#include "tb_utf8.h"
 #include "tpl.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 bool
 importer_parse_batch(const char *label, store_batch *out)
@@ -41,22 +44,25 @@ batch_label(const store_batch *b, tb_arena *a)
                       : tb_arena_printf(a, "%d", b->year);
 }
 
-/* The batch a patch says it belongs to (NF, JD as "3" / "第三季度" / "Q3"). */
+/* The batch a patch says it belongs to: NF, and JD written as 1-4, Q1-Q4, 一-四, 第一季度 …
+ * (anything else is no quarter). */
 static bool
 batch_of(const patch *p, store_batch *out)
 {
+    static const char *const forms[4][4] = {
+        {"1", "Q1", "一", "第一季度"},
+        {"2", "Q2", "二", "第二季度"},
+        {"3", "Q3", "三", "第三季度"},
+        {"4", "Q4", "四", "第四季度"},
+    };
     if (p->year == 0)
         return false;
     out->year = p->year;
     out->quarter = 0;
-    if (p->quarter) {
-        static const char *const names[] = {"一", "二", "三", "四"};
-        for (int q = 1; q <= 4; q++) {
-            char digit[2] = {(char)('0' + q), 0};
-            if (strstr(p->quarter, digit) || strstr(p->quarter, names[q - 1]))
-                out->quarter = q;
-        }
-    }
+    for (int q = 0; p->quarter && q < 4; q++)
+        for (int k = 0; k < 4; k++)
+            if (strcasecmp(p->quarter, forms[q][k]) == 0)
+                out->quarter = q + 1;
     return true;
 }
 
@@ -211,6 +217,7 @@ importer_run(const import_request *req, tb_arena *a, import_outcome *out, tb_err
     s.townships.codes = tb_strset_new();
     patch_source *src = NULL;
     tb_code rc = TB_OK;
+    bool db_created = false;
     ingest_options opt = req->opt;
 
     out->batch.source = req->source ? req->source : "部";
@@ -230,6 +237,7 @@ importer_run(const import_request *req, tb_arena *a, import_outcome *out, tb_err
         rc = err->code;
         goto done;
     }
+    db_created = !tb_fs_exists(req->db_path);
     if (!(s.st = store_open(req->db_path, err)) ||
         !(src = patch_source_open(req->file, &opt, out->report, err))) {
         rc = err->code;
@@ -308,6 +316,14 @@ done:
     store_import_abort(s.im);
     patch_source_close(src);
     store_close(s.st);
+    if (db_created && (rc != TB_OK || out->refused)) {
+        /* "The store is unchanged": a store this run created holds nothing, so remove it. */
+        const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+            char *f = tb_arena_printf(a, "%s%s", req->db_path, suffixes[i]);
+            unlink(f);
+        }
+    }
     tb_strset_free(s.ids);
     tb_strset_free(s.townships.codes);
     return rc;
@@ -353,6 +369,25 @@ importer_print(FILE *f, const import_outcome *o)
             r->warnings == 1 ? "" : "s", r->repaired);
 }
 
+/* A JSON string of s (null for NULL); bytes that are not UTF-8 (a GBK file name, say) become
+ * '?' so jansson never refuses the document. */
+static json_t *
+jtext(const char *s)
+{
+    if (s == NULL)
+        return json_null();
+    char *clean = tb_utf8_sanitize(s);
+    json_t *j = json_string(clean);
+    free(clean);
+    return j;
+}
+
+static void
+set(json_t *obj, const char *key, json_t *value)
+{
+    json_object_set_new(obj, key, value);
+}
+
 tb_code
 importer_write_json(const char *path, const import_outcome *o, tb_err *err)
 {
@@ -360,35 +395,49 @@ importer_write_json(const char *path, const import_outcome *o, tb_err *err)
     json_t *problems = json_array();
     for (size_t i = 0; i < r->count; i++) {
         const ingest_problem *p = &r->items[i];
-        json_t *j = json_pack("{s:s, s:I, s:s?, s:s?, s:s}", "severity",
-                              severity_name(p->severity), "record", (json_int_t)p->record,
-                              "patch", p->patch_id, "field", p->field, "message", p->message);
+        json_t *j = json_object();
+        set(j, "severity", jtext(severity_name(p->severity)));
+        set(j, "record", json_integer(p->record));
+        set(j, "patch", jtext(p->patch_id));
+        set(j, "field", jtext(p->field));
+        set(j, "message", jtext(p->message));
         if (p->severity == INGEST_REPAIRED) {
-            json_object_set_new(j, "area_before_m2", json_real(p->area_before_m2));
-            json_object_set_new(j, "area_after_m2", json_real(p->area_after_m2));
+            set(j, "area_before_m2", json_real(p->area_before_m2));
+            set(j, "area_after_m2", json_real(p->area_after_m2));
         }
         json_array_append_new(problems, j);
     }
-    json_t *root = json_pack(
-        "{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:I, s:s?, s:s, s:b, s:{s:I, s:I, s:I}, s:o}",
-        "file", r->file, "layer", r->layer, "driver", r->driver, "crs", r->srs, "encoding",
-        r->encoding, "encoding_note", r->encoding_note, "records", (json_int_t)r->records,
-        "batch", o->batch_label, "source", o->batch.source, "refused", o->refused, "counts",
-        "errors", (json_int_t)r->errors, "warnings", (json_int_t)r->warnings, "repaired",
-        (json_int_t)r->repaired, "problems", problems);
+    json_t *root = json_object(), *counts = json_object();
+    set(root, "file", jtext(r->file));
+    set(root, "layer", jtext(r->layer));
+    set(root, "driver", jtext(r->driver));
+    set(root, "crs", jtext(r->srs));
+    set(root, "encoding", jtext(r->encoding));
+    set(root, "encoding_note", jtext(r->encoding_note));
+    set(root, "records", json_integer(r->records));
+    set(root, "batch", jtext(o->batch_label));
+    set(root, "source", jtext(o->batch.source));
+    set(root, "refused", json_boolean(o->refused));
+    set(counts, "errors", json_integer(r->errors));
+    set(counts, "warnings", json_integer(r->warnings));
+    set(counts, "repaired", json_integer(r->repaired));
+    set(root, "counts", counts);
+    set(root, "problems", problems);
     if (!o->refused) {
-        json_object_set_new(root, "result",
-                            json_pack("{s:I, s:I, s:I, s:I}", "new", (json_int_t)o->result.n_new,
-                                      "changed", (json_int_t)o->result.n_changed, "unchanged",
-                                      (json_int_t)o->result.n_unchanged, "missing",
-                                      (json_int_t)o->result.n_missing));
-        json_t *changes = json_array();
+        json_t *result = json_object(), *changes = json_array();
+        set(result, "new", json_integer(o->result.n_new));
+        set(result, "changed", json_integer(o->result.n_changed));
+        set(result, "unchanged", json_integer(o->result.n_unchanged));
+        set(result, "missing", json_integer(o->result.n_missing));
+        set(root, "result", result);
         for (size_t i = 0; i < o->change_count; i++)
-            json_array_append_new(changes, json_string(o->changes[i]));
-        json_object_set_new(root, "changes", changes);
+            json_array_append_new(changes, jtext(o->changes[i]));
+        set(root, "changes", changes);
     }
     char *text = json_dumps(root, JSON_INDENT(2));
     json_decref(root);
+    if (text == NULL)
+        return tb_err_set(err, TB_ELIB, "%s: jansson could not write the report", path);
     tb_code rc = tb_fs_write_atomic(path, text, strlen(text), err);
     free(text);
     return rc;

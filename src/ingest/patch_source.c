@@ -85,7 +85,7 @@ ingest_report_new(tb_arena *a)
     return r;
 }
 
-void
+ingest_problem *
 ingest_report_add(ingest_report *r, ingest_severity sev, long record, const char *patch_id,
                   const char *field, const char *fmt, ...)
 {
@@ -96,7 +96,7 @@ ingest_report_add(ingest_report *r, ingest_severity sev, long record, const char
     else
         r->repaired++;
     if (r->count >= INGEST_REPORT_MAX)
-        return; /* counted, not kept: the first ten thousand are enough to act on */
+        return NULL; /* counted, not kept: the first ten thousand are enough to act on */
     if (r->count == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 64;
         ingest_problem *items = tb_arena_array(r->arena, cap, sizeof *items);
@@ -115,7 +115,11 @@ ingest_report_add(ingest_report *r, ingest_severity sev, long record, const char
     char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    p->message = tb_arena_strdup(r->arena, buf);
+    /* Messages quote the file's own text, which may not decode, and may be cut mid-character. */
+    char *clean = tb_utf8_sanitize(buf);
+    p->message = tb_arena_strdup(r->arena, clean);
+    free(clean);
+    return p;
 }
 
 /* ---- GDAL messages -------------------------------------------------------------------------- */
@@ -308,7 +312,9 @@ shapefile_options(const char *path, const char *forced, ingest_report *report)
             line[strcspn(line, "\r\n")] = '\0';
         if (f)
             fclose(f);
-        report->encoding = tb_arena_strdup(report->arena, line[0] ? line : "(empty .cpg)");
+        char *clean = tb_utf8_sanitize(line[0] ? line : "(empty .cpg)");
+        report->encoding = tb_arena_strdup(report->arena, clean);
+        free(clean);
         report->encoding_note = "as its .cpg says";
         return NULL; /* GDAL reads the .cpg itself */
     } else {
@@ -647,11 +653,14 @@ read_geometry(struct record_ctx *c, patch *p)
         OGR_G_DestroyGeometry(geom);
         geom = fixed;
         double after = geometry_area(geom);
-        ingest_report_add(c->report, INGEST_REPAIRED, c->src->record, c->id, GEOMETRY_FIELD,
-                          "repaired (%s): area %.2f m² before, %.2f m² after", reason, before,
-                          after);
-        c->report->items[c->report->count - 1].area_before_m2 = before;
-        c->report->items[c->report->count - 1].area_after_m2 = after;
+        ingest_problem *item =
+            ingest_report_add(c->report, INGEST_REPAIRED, c->src->record, c->id, GEOMETRY_FIELD,
+                              "repaired (%s): area %.2f m² before, %.2f m² after", reason,
+                              before, after);
+        if (item) {
+            item->area_before_m2 = before;
+            item->area_after_m2 = after;
+        }
     }
     OGREnvelope env;
     OGR_G_GetEnvelope(geom, &env);

@@ -49,8 +49,11 @@ typedef struct ingest_report {
 enum { INGEST_REPORT_MAX = 10000 };
 
 ingest_report *ingest_report_new(tb_arena *a);
-void ingest_report_add(ingest_report *r, ingest_severity sev, long record, const char *patch_id,
-                       const char *field, const char *fmt, ...) TB_PRINTF(6, 7);
+/* Adds a problem (counted always; kept while fewer than INGEST_REPORT_MAX are): returns the kept
+ * item, or NULL. */
+ingest_problem *ingest_report_add(ingest_report *r, ingest_severity sev, long record,
+                                  const char *patch_id, const char *field, const char *fmt, ...)
+    TB_PRINTF(6, 7);
 
 typedef struct patch_source patch_source; /* opaque: hides GDAL handles */
 

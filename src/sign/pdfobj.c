@@ -364,8 +364,10 @@ read_xref_section(pdfobj_doc *d, size_t off, pdfobj_val *trailer, tb_err *err)
             return tb_err_set(err, TB_EFORMAT, "PDF: bad xref subsection header at offset %zu",
                               pos);
         /* Each entry takes at least 18 bytes, which bounds the table by the file size. */
+        /* Each object also needs bytes of its own, which bounds `first` by the file size. */
         if (first > PDFOBJ_MAX_OBJECTS || count > PDFOBJ_MAX_OBJECTS - first ||
-            (unsigned long long)count > (len - end) / 18)
+            (unsigned long long)count > (len - end) / 18 ||
+            (count > 0 && (unsigned long long)(first + count) > len))
             return tb_err_set(err, TB_EFORMAT, "PDF: xref subsection %lld+%lld out of range",
                               first, count);
         xref_grow(d, (size_t)(first + count));

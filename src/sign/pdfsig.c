@@ -17,6 +17,8 @@
 
 #include "pdfsig.h"
 
+#include "tb_utf8.h"
+
 #include "pdfobj.h"
 #include "tb_fs.h"
 
@@ -67,19 +69,6 @@ set_ssl_err(tb_err *err, tb_code code, const char *fmt, ...)
     return tb_err_set(err, code, "%s: %s", what, why);
 }
 
-/* Copies at most cap - 1 bytes of s into out without splitting a UTF-8 sequence. */
-static void
-copy_utf8(char *out, size_t cap, const char *s, size_t n)
-{
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(out, s, n);
-    out[n] = '\0';
-}
-
 /* Subject CN of x as UTF-8, or the whole subject (RFC 2253) when there is no CN. */
 static void
 cert_name(const X509 *x, char *out, size_t cap)
@@ -92,7 +81,7 @@ cert_name(const X509 *x, char *out, size_t cap)
         unsigned char *u = NULL;
         int n = ASN1_STRING_to_UTF8(&u, data);
         if (n >= 0)
-            copy_utf8(out, cap, (const char *)u, (size_t)n);
+            tb_utf8_copy(out, cap, (const char *)u, (size_t)n);
         OPENSSL_free(u);
     } else {
         BIO *b = BIO_new(BIO_s_mem());
@@ -100,7 +89,7 @@ cert_name(const X509 *x, char *out, size_t cap)
             char *p;
             long n = BIO_get_mem_data(b, &p);
             if (n > 0)
-                copy_utf8(out, cap, p, (size_t)n);
+                tb_utf8_copy(out, cap, p, (size_t)n);
         }
         BIO_free(b);
     }
@@ -969,7 +958,7 @@ done:
         out->signer[0] = '\0';
     }
     if (detail.data != NULL)
-        copy_utf8(out->detail, sizeof out->detail, (const char *)detail.data, detail.len);
+        tb_utf8_copy(out->detail, sizeof out->detail, (const char *)detail.data, detail.len);
     if (doc_open)
         pdfobj_doc_close(&d);
     X509_STORE_free(store);

@@ -642,7 +642,8 @@ store_import_commit(store_import *im, store_import_result *res, store_change_fn 
         goto rollback;
     int64_t last_pk_before = 0;
     sqlite3_stmt *q = NULL;
-    if (store_prepare(st, "SELECT coalesce(max(pk), 0) FROM patch", "import", &q, err) != TB_OK)
+    if ((rc = store_prepare(st, "SELECT coalesce(max(pk), 0) FROM patch", "import", &q, err)) !=
+        TB_OK)
         goto rollback;
     if (sqlite3_step(q) == SQLITE_ROW)
         last_pk_before = sqlite3_column_int64(q, 0);

@@ -180,8 +180,10 @@ attr(xmlNodePtr n, const char *name, tb_arena *a)
     return r;
 }
 
-/* Joins a path from the profile to the office directory.  The schema already forbids leading
- * '/' and other characters; this forbids ".." components so keys and seals stay inside. */
+/* Joins a path from the profile to the office directory and makes sure it stays inside: the
+ * schema already forbids a leading '/', this forbids ".." components, and resolving symbolic
+ * links catches keys/ pointing at another office's keys.  (A path that does not exist yet is
+ * left as joined: opening it will fail with its name.) */
 static const char *
 inside(const char *dir, const char *rel, const char *what, tb_arena *a, tb_err *err)
 {
@@ -191,7 +193,19 @@ inside(const char *dir, const char *rel, const char *what, tb_arena *a, tb_err *
                        "directory", dir, what, rel);
             return NULL;
         }
-    return tb_arena_printf(a, "%s/%s", dir, rel);
+    const char *joined = tb_arena_printf(a, "%s/%s", dir, rel);
+    char *real_dir = realpath(dir, NULL), *real = realpath(joined, NULL);
+    bool outside = false;
+    if (real_dir && real) {
+        size_t n = strlen(real_dir);
+        outside = strncmp(real, real_dir, n) != 0 || (real[n] != '/' && real[n] != '\0');
+    }
+    if (outside)
+        tb_err_set(err, TB_EFORMAT, "%s/office.xml: %s path '%s' resolves to %s, outside the "
+                   "office directory", dir, what, rel, real);
+    free(real_dir);
+    free(real);
+    return outside ? NULL : joined;
 }
 
 static const font_choice default_fonts[FONT_ROLE_COUNT] = {
@@ -237,6 +251,11 @@ tpl_office_load(const char *dir, tb_arena *a, tb_err *err)
         /* Imagery is shared data kept outside the office, so it may be anywhere the profile's
          * author (an administrator) says; templates cannot name paths at all. */
         const char *p = attr(imagery, "path", a);
+        if (strncmp(p, "/vsi", 4) == 0 || strstr(p, "://") != NULL) {
+            tb_err_set(err, TB_EFORMAT, "%s: imagery '%s': only local files (no GDAL virtual or "
+                       "network file systems)", path, p);
+            return NULL;
+        }
         o->imagery_path = p[0] == '/' ? p : tb_arena_printf(a, "%s/%s", dir, p);
     }
     memcpy(o->fonts, default_fonts, sizeof o->fonts);
@@ -250,7 +269,8 @@ tpl_office_load(const char *dir, tb_arena *a, tb_err *err)
                 o->fonts[r].bold = weight && strcmp(weight, "bold") == 0;
             }
     }
-    return err->code == TB_OK ? o : NULL;
+    return o->seal_path && o->key_path && o->cert_path && (chain == NULL || o->chain_path) ? o
+                                                                                       : NULL;
 }
 
 static tpl_notice *

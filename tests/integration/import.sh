@@ -161,6 +161,17 @@ printf '<mapping xmlns="urn:tuban:mapping:1"><field name="JCBH"/></mapping>' >"$
 check "an invalid profile is refused with its line" \
   bash -c "'$tuban' import '$work/prov.geojson' --db '$work/prov2.db' --mapping '$work/badmap.xml' 2>&1 | grep -q 'badmap.xml: does not match its schema: line 1'"
 
+# Review findings (History: code review of 2026-11-24) -----------------------------------------
+"$tuban" import "$bad/bowtie.geojson" --db "$work/fresh.db" >/dev/null 2>&1
+check "a refused import to a new store leaves no store file" bash -c "test $? -eq 2 && ! test -e '$work/fresh.db'"
+"$tuban" patch list --db "$work/typo.db" --batch 2024 >/dev/null 2>&1
+check "patch list on a missing store exits 2 and creates nothing" bash -c "test $? -eq 2 && ! test -e '$work/typo.db'"
+gbkname=$(printf '%s/\xb3\xc7\xb9\xd8.geojson' "$work")
+cp "$src/tests/data/small.geojson" "$gbkname"
+"$tuban" import "$gbkname" --db "$work/gbkname.db" --report "$work/gbkname.json" >/dev/null 2>&1
+check "a file name that is not UTF-8 still gives a valid JSON report" \
+  bash -c "test $? -eq 0 && python3 -c 'import json; json.load(open(\"$work/gbkname.json\"))'"
+
 # A 200,000-vertex polygon: valid, imported, within limits.
 python3 - "$work/big.geojson" <<'PY'
 import json, math, sys

@@ -139,6 +139,18 @@ chmod 644 "$broken/keys/office.key"
 cp "$office/notice.xml" "$broken/notice.xml"
 expect_refusal "world-readable private key is refused" "office.key" \
   render notice --office "$broken" --patches "$src/samples/patches.gpkg"
+other=$work/other-office
+cp -r "$office" "$other"
+rm -rf "$other/keys"
+ln -s "$office/keys" "$other/keys"
+expect_refusal "an office cannot sign with another office's key (symlinked keys/)" \
+  "outside the office directory" render notice --office "$other" --patches "$src/samples/patches.gpkg"
+rm -rf "$work/refused"
+"$tuban" render notice --office "$office" --patches "$src/samples/patches.gpkg" --out "" >/dev/null 2>&1
+check "--out '' is refused (exit 2)" test $? -eq 2
+printf '%%PDF-1.5\nxref\n8388608 1\n0000000000 65535 f \ntrailer\n<< /Size 1 >>\nstartxref\n9\n%%%%EOF\n' >"$work/bigxref.pdf"
+check "a tiny PDF claiming 8 million objects is refused as bad input (exit 2)" \
+  bash -c "'$tuban' verify '$work/bigxref.pdf'; test \$? -eq 2"
 expect_refusal "unknown document kind" "unknown document kind" \
   render nonsense --office "$office" --patches "$src/samples/patches.gpkg"
 check "tuban --help exits 0" "$tuban" --help
