@@ -8,12 +8,7 @@ set -uo pipefail
 tuban=${1:?tuban binary}
 src=${2:?source dir}
 bad=$src/tests/data/bad
-work=$(mktemp -d "${TMPDIR:-/tmp}/tuban-import.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else fail "$what"; fi; }
+. "$src/tests/integration/lib.sh"
 db=$work/store.db
 sql() { sqlite3 -batch -noheader "$db" "$1"; }
 dump() { sqlite3 "$db" .dump | sha256sum; }
@@ -184,5 +179,4 @@ PY
 "$tuban" import "$work/big.geojson" --db "$db" --batch 2024 --source 省 >"$work/out" 2>&1
 check "200,000-vertex polygon imported" test $? -eq 0
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

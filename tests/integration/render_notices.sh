@@ -6,12 +6,7 @@
 set -uo pipefail
 tuban=${1:?tuban binary}
 src=${2:?source dir}
-work=$(mktemp -d "${TMPDIR:-/tmp}/tuban-it.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi; }
+. "$src/tests/integration/lib.sh"
 
 # A private copy of the sample office with freshly made throwaway keys.
 office=$work/office
@@ -110,7 +105,7 @@ expect_refusal() { # what, expected text in stderr, args...
   if [ $rc -eq 2 ] && grep -qF -- "$needle" "$work/stderr" && [ -z "$(ls -A "$dir" 2>/dev/null)" ]; then
     ok "$what"
   else
-    bad "$what (exit $rc: $(cat "$work/stderr"))"
+    fail "$what (exit $rc: $(cat "$work/stderr"))"
   fi
 }
 expect_refusal "missing patch file" "$work/nope.gpkg" \
@@ -157,5 +152,4 @@ check "tuban --help exits 0" "$tuban" --help
 check "tuban render --help exits 0" "$tuban" render --help
 check "tuban with no command exits 2" bash -c "'$tuban'; test \$? -eq 2"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -1,0 +1,10 @@
+# Shared by the integration scripts: a work directory removed at exit, and checks that count.
+# Usage (after setting tuban= and src=): . lib.sh; ...; finish
+work=$(mktemp -d "${TMPDIR:-/tmp}/tuban-it.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# check <what> <command...>: passes when the command exits 0.
+check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else fail "$what"; fi; }
+finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; }
