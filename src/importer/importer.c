@@ -140,6 +140,7 @@ struct import_state {
     store *st;
     store_import *im;
     tb_strset *ids;
+    tb_strset *known;         /* the townships the store had when the import began */
     township_list townships;  /* from --townships, or learnt from the data */
     bool learn_townships;     /* the store knows none and none were given */
 };
@@ -161,6 +162,13 @@ note_change(void *user, store_change_kind kind, const char *id, const char *what
     }
     o->changes[o->change_count++] = tb_arena_printf(s->a, "%s %s%s%s", kinds[kind], id,
                                                     what && *what ? ": " : "", what ? what : "");
+}
+
+static void
+remember_township(void *user, const char *code, const char *name)
+{
+    (void)name;
+    tb_strset_add(user, code);
 }
 
 /* The checks that need more than one record. */
@@ -198,12 +206,11 @@ check_across(struct import_state *s, const patch *p, bool *ok)
         *ok = false;
     } else if (s->learn_townships) {
         townships_add(&s->townships, p->admin_code, p->admin_name, s->a);
-    } else if (!store_township_known(s->st, p->admin_code) &&
+    } else if (!tb_strset_has(s->known, p->admin_code) &&
                !tb_strset_has(s->townships.codes, p->admin_code)) {
         ingest_report_add(r, INGEST_ERROR, p->record, p->id, "XZQDM",
-                          "unknown township code %s (not among the county's %ld townships)",
-                          p->admin_code,
-                          store_township_count(s->st) + (long)s->townships.count);
+                          "unknown township code %s (not among the county's %zu townships)",
+                          p->admin_code, tb_strset_count(s->known) + s->townships.count);
         *ok = false;
     }
 }
@@ -213,7 +220,8 @@ importer_run(const import_request *req, tb_arena *a, import_outcome *out, tb_err
 {
     memset(out, 0, sizeof *out);
     out->report = ingest_report_new(a);
-    struct import_state s = {req, out, a, NULL, NULL, tb_strset_new(), {0}, false};
+    struct import_state s = {req, out, a, NULL, NULL, tb_strset_new(), tb_strset_new(), {0},
+                             false};
     s.townships.codes = tb_strset_new();
     patch_source *src = NULL;
     tb_code rc = TB_OK;
@@ -249,7 +257,12 @@ importer_run(const import_request *req, tb_arena *a, import_outcome *out, tb_err
         rc = err->code;
         goto done;
     }
-    s.learn_townships = store_township_count(s.st) == 0 && s.townships.count == 0;
+    /* The county's townships, read once: the per-record check is then a hash lookup. */
+    if (store_township_each(s.st, remember_township, s.known, err) != TB_OK) {
+        rc = err->code;
+        goto done;
+    }
+    s.learn_townships = tb_strset_count(s.known) == 0 && s.townships.count == 0;
     if (s.learn_townships)
         ingest_report_add(out->report, INGEST_WARNING, 0, NULL, "XZQDM",
                           "the store knows no townships yet: the township codes of this file are "
@@ -325,6 +338,7 @@ done:
         }
     }
     tb_strset_free(s.ids);
+    tb_strset_free(s.known);
     tb_strset_free(s.townships.codes);
     return rc;
 }

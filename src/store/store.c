@@ -410,6 +410,24 @@ store_township_known(store *st, const char *code)
     return known;
 }
 
+tb_code
+store_township_each(store *st, void (*fn)(void *user, const char *code, const char *name),
+                    void *user, tb_err *err)
+{
+    sqlite3_stmt *q;
+    tb_code rc = store_prepare(st, "SELECT code, name FROM township ORDER BY code", "township",
+                               &q, err);
+    if (rc != TB_OK)
+        return rc;
+    int r;
+    while ((r = sqlite3_step(q)) == SQLITE_ROW)
+        fn(user, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1));
+    if (r != SQLITE_DONE)
+        rc = store_fail(st, "township", err);
+    sqlite3_finalize(q);
+    return rc;
+}
+
 /* ---- one patch: status changes and history ------------------------------------------------ */
 
 /* Finds patch_id in batch (NULL = the only batch holding it).  Fills pk, and for the workflow

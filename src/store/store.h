@@ -45,6 +45,9 @@ long store_township_count(store *st);
 tb_code store_township_add(store *st, const char *code, const char *name, tb_err *err)
     TB_MUST_CHECK;
 bool store_township_known(store *st, const char *code);
+/* Calls fn(user, code, name) for every registered township, in code order. */
+tb_code store_township_each(store *st, void (*fn)(void *user, const char *code, const char *name),
+                            void *user, tb_err *err) TB_MUST_CHECK;
 
 /* ---- import: one transaction; nothing is visible (or changed) until commit ---------------- */
 typedef struct store_import store_import;
