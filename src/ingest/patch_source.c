@@ -820,15 +820,16 @@ patch_set_load(const char *path, const char *layer_name, tb_arena *a, tb_err *er
     }
     tb_strset_free(ids);
     patch_source_close(src);
-    patch_set *set = NULL;
-    if (r == 0 && report->errors > 0)
-        first_problem(report, err);
-    else if (r == 0) {
-        set = tb_arena_alloc(a, sizeof *set);
-        set->items = tb_arena_array(a, n ? n : 1, sizeof *items);
-        memcpy(set->items, items, n * sizeof *items);
-        set->count = n;
+    if (r != 0 || report->errors > 0) {
+        if (r == 0)
+            first_problem(report, err);
+        free(items);
+        return NULL;
     }
-    free(items);
+    /* The grown array becomes the set's: the arena frees it, no copy. */
+    tb_arena_defer(a, free, items);
+    patch_set *set = tb_arena_alloc(a, sizeof *set);
+    set->items = items;
+    set->count = n;
     return set;
 }
