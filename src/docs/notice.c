@@ -7,6 +7,7 @@
 #include "docs_int.h"
 
 #include "docno.h"
+#include "typeset.h"
 #include "units.h"
 
 #include <string.h>
@@ -95,53 +96,95 @@ patch_paragraph(const patch *p, int index, tb_arena *a)
     return tb_arena_printf(a, "%s。", text);
 }
 
-static void
-patch_table(gongwen *gw, const patch *const *patches, size_t count, tb_arena *a)
+/* A text of one run. */
+static dt_text
+one_run(const char *s, tb_arena *a)
 {
-    static const gw_column cols[] = {
-        {"序号", 10, 1},         {"图斑编号", 40, 1},  {"监测面积（亩）", 17, 2},
-        {"耕地（亩）", 15, 2},   {"永久基本农田（亩）", 17, 2}, {"违法类型", 18, 1},
-        {"整改措施", 18, 1},     {"整改期限", 21, 1},
+    dt_run *r = tb_arena_alloc(a, sizeof *r);
+    r->text = s;
+    r->flags = 0;
+    return (dt_text){r, 1};
+}
+
+/* 附件1: the patches in a table, with a 合计 row. */
+static const dt_table *
+patch_table(const patch *const *patches, size_t count, tb_arena *a)
+{
+    static const struct { const char *heading; double width_mm; dt_align align; } cols[] = {
+        {"序号", 10, DT_ALIGN_CENTER},        {"图斑编号", 40, DT_ALIGN_CENTER},
+        {"监测面积（亩）", 17, DT_ALIGN_RIGHT}, {"耕地（亩）", 15, DT_ALIGN_RIGHT},
+        {"永久基本农田（亩）", 17, DT_ALIGN_RIGHT}, {"违法类型", 18, DT_ALIGN_CENTER},
+        {"整改措施", 18, DT_ALIGN_CENTER},    {"整改期限", 21, DT_ALIGN_CENTER},
     };
     enum { NCOLS = sizeof cols / sizeof cols[0] };
-    const char **cells = tb_arena_array(a, (count + 1) * NCOLS, sizeof *cells);
+    dt_table *t = tb_arena_alloc(a, sizeof *t);
+    dt_column *columns = tb_arena_array(a, NCOLS, sizeof *columns);
+    dt_row *rows = tb_arena_array(a, count + 2, sizeof *rows);
+    for (size_t c = 0; c < NCOLS; c++)
+        columns[c] = (dt_column){cols[c].width_mm, cols[c].align};
+    dt_cell *head = tb_arena_array(a, NCOLS, sizeof *head);
+    for (size_t c = 0; c < NCOLS; c++)
+        head[c].text = one_run(cols[c].heading, a);
+    rows[0] = (dt_row){.cells = head, .count = NCOLS, .role = DT_ROW_HEAD};
     double area = 0, farm = 0, basic = 0;
     for (size_t i = 0; i < count; i++) {
         const patch *p = patches[i];
-        const char **row = cells + i * NCOLS;
+        dt_cell *cells = tb_arena_array(a, NCOLS, sizeof *cells);
         char iso[16];
-        row[0] = tb_arena_printf(a, "%zu", i + 1);
-        row[1] = p->id;
-        row[2] = mu(p->area_m2, a);
-        row[3] = mu(p->farmland_m2, a);
-        row[4] = mu(p->basic_farmland_m2, a);
-        row[5] = or_dash(p->violation);
-        row[6] = or_dash(p->measure);
-        row[7] = cn_date_valid(p->deadline)
-                     ? tb_arena_strdup(a, cn_date_format_iso(p->deadline, iso, sizeof iso))
-                     : "—";
+        const char *text[NCOLS] = {
+            tb_arena_printf(a, "%zu", i + 1), p->id, mu(p->area_m2, a), mu(p->farmland_m2, a),
+            mu(p->basic_farmland_m2, a), or_dash(p->violation), or_dash(p->measure),
+            cn_date_valid(p->deadline)
+                ? tb_arena_strdup(a, cn_date_format_iso(p->deadline, iso, sizeof iso))
+                : "—",
+        };
+        for (size_t c = 0; c < NCOLS; c++)
+            cells[c].text = one_run(text[c], a);
+        rows[i + 1] = (dt_row){.cells = cells, .count = NCOLS, .role = DT_ROW_BODY};
         area += p->area_m2, farm += p->farmland_m2, basic += p->basic_farmland_m2;
     }
-    const char **total = cells + count * NCOLS;
-    total[0] = "合计";
-    total[1] = tb_arena_printf(a, "%zu宗", count);
-    total[2] = mu(area, a), total[3] = mu(farm, a), total[4] = mu(basic, a);
-    total[5] = total[6] = total[7] = "";
-    gongwen_table(gw, cols, NCOLS, cells, count + 1);
+    dt_cell *total = tb_arena_array(a, NCOLS, sizeof *total);
+    const char *ttext[NCOLS] = {"合计", tb_arena_printf(a, "%zu个", count), mu(area, a),
+                                mu(farm, a), mu(basic, a), "", "", ""};
+    for (size_t c = 0; c < NCOLS; c++)
+        total[c].text = one_run(ttext[c], a);
+    rows[count + 1] = (dt_row){.cells = total, .count = NCOLS, .role = DT_ROW_TOTAL};
+    *t = (dt_table){.columns = columns, .column_count = NCOLS, .rows = rows,
+                    .row_count = count + 2};
+    return t;
 }
 
-struct map_job {
-    render_ctx *rc;
-    const patch *p;
-};
-
 static tb_code
-draw_map(void *user, cairo_t *cr, double x, double y, double w, double h, tb_err *err)
+draw_map(void *user, cairo_t *cr, const dt_panel *panel, double x, double y, double w, double h,
+         tb_err *err)
 {
-    const struct map_job *job = user;
+    render_ctx *rc = user;
+    const patch *p = panel->datum;
     map_frame f = {x, y, w, h, /*dpi*/ 200, /*margin_ratio*/ 0};
-    return map_draw_patch(cr, job->rc->basemap, job->p->wkb, job->p->wkb_len, job->p->id, &f,
-                          err);
+    return map_draw_patch(cr, rc->basemap, p->wkb, p->wkb_len, p->id, &f, err);
+}
+
+/* A growing list of blocks. */
+typedef struct block_list {
+    dt_block *items;
+    size_t count, cap;
+    tb_arena *a;
+} block_list;
+
+static dt_block *
+block_add(block_list *l, dt_block_kind kind)
+{
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        dt_block *items = tb_arena_array(l->a, cap, sizeof *items);
+        if (l->count)
+            memcpy(items, l->items, l->count * sizeof *items);
+        l->items = items, l->cap = cap;
+    }
+    dt_block *b = &l->items[l->count++];
+    memset(b, 0, sizeof *b);
+    b->kind = kind;
+    return b;
 }
 
 tb_code
@@ -153,7 +196,6 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
     const tpl_notice *t = rc->notice;
     const patch *first = patches[0];
     tb_arena *a = tb_arena_new(0);
-    gongwen *gw = NULL;
     tb_code code = TB_OK;
 
     /* Variables the template may use (docs/templates.md lists them). */
@@ -202,16 +244,16 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
     char *plain_title = tb_arena_strdup(a, title); /* the title's line breaks are layout only */
     for (char *c = plain_title; (c = strchr(c, '\n')) != NULL;)
         memmove(c, c + 1, strlen(c));
-    gw_metadata meta = {plain_title, o->name, docno, created};
-    gw = gongwen_new(rc->tf, out, &meta);
-    gongwen_header(gw, o->mark, docno);
-    gongwen_title(gw, title);
-    gongwen_addressee(gw, addressee);
+    /* The document tree: the template's words around the patches' data. */
+    block_list bl = {NULL, 0, 0, a};
+    block_add(&bl, DT_TITLE)->text = one_run(title, a);
+    block_add(&bl, DT_ADDRESSEE)->text = one_run(addressee, a);
     for (size_t b = 0; b < t->block_count; b++) {
         const tpl_block *blk = &t->blocks[b];
         if (blk->kind == TPL_PATCH_LIST) {
             for (size_t i = 0; i < count; i++)
-                gongwen_paragraph(gw, GW_BODY, patch_paragraph(patches[i], (int)i + 1, a));
+                block_add(&bl, DT_PARAGRAPH)->text =
+                    one_run(patch_paragraph(patches[i], (int)i + 1, a), a);
             continue;
         }
         const char *text = EXPAND(blk->text, blk->line);
@@ -219,37 +261,63 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
             code = err->code;
             goto done;
         }
-        gongwen_paragraph(gw, blk->kind == TPL_HEADING1   ? GW_HEADING1
-                              : blk->kind == TPL_HEADING2 ? GW_HEADING2
-                                                          : GW_BODY,
-                          text);
+        dt_block *db = block_add(&bl, blk->kind == TPL_PARAGRAPH ? DT_PARAGRAPH : DT_HEADING);
+        db->level = blk->kind == TPL_HEADING1 ? 1 : 2;
+        db->text = one_run(text, a);
     }
 #undef EXPAND
-    const char **att_titles = tb_arena_array(a, t->attachment_count + 1, sizeof *att_titles);
-    for (size_t i = 0; i < t->attachment_count; i++)
-        att_titles[i] = t->attachments[i].title;
-    gongwen_attachment_note(gw, att_titles, t->attachment_count);
-    gw_rect seal_rect;
-    gongwen_signature(gw, o->name, date_text(opt->date, a), rc->seal, o->seal_diameter_mm,
-                      &seal_rect);
-
+    if (t->attachment_count) {
+        dt_text *titles = tb_arena_array(a, t->attachment_count, sizeof *titles);
+        for (size_t i = 0; i < t->attachment_count; i++)
+            titles[i] = one_run(t->attachments[i].title, a);
+        dt_block *note = block_add(&bl, DT_ATTACHMENT_NOTE);
+        note->items = titles;
+        note->item_count = t->attachment_count;
+    }
+    dt_block *sig = block_add(&bl, DT_SIGNATURE);
+    sig->label = o->name;
+    sig->date = date_text(opt->date, a);
+    sig->seal = true;
     for (size_t i = 0; i < t->attachment_count; i++) {
         const tpl_attachment *att = &t->attachments[i];
-        gongwen_attachment_begin(gw, tb_arena_printf(a, "附件%zu", i + 1), att->title);
+        dt_block *ab = block_add(&bl, DT_ATTACHMENT);
+        ab->label = tb_arena_printf(a, "附件%zu", i + 1);
+        ab->text = one_run(att->title, a);
         if (att->content == TPL_ATT_PATCH_TABLE) {
-            patch_table(gw, patches, count, a);
+            block_add(&bl, DT_TABLE)->table = patch_table(patches, count, a);
             continue;
         }
         for (size_t k = 0; k < count; k++) {
-            struct map_job job = {rc, patches[k]};
-            const char *caption = tb_arena_printf(a, "图%zu  %s（监测面积%s亩）", k + 1,
-                                                  patches[k]->id, mu(patches[k]->area_m2, a));
-            gongwen_figure(gw, 95, caption, draw_map, &job);
+            dt_panel *panel = tb_arena_alloc(a, sizeof *panel);
+            panel->kind = "map";
+            panel->datum = patches[k];
+            dt_figure *fig = tb_arena_alloc(a, sizeof *fig);
+            fig->panels = panel;
+            fig->panel_count = 1;
+            fig->height_mm = 95;
+            fig->caption = one_run(tb_arena_printf(a, "图%zu  %s（监测面积%s亩）", k + 1,
+                                                   patches[k]->id, mu(patches[k]->area_m2, a)),
+                                   a);
+            block_add(&bl, DT_FIGURE)->figure = fig;
         }
     }
-    gongwen_colophon(gw, cc, o->issuer, date_text(opt->date, a));
-    if ((code = gongwen_finish(gw, err)) != TB_OK)
+    dt_colophon colophon = {cc, o->issuer, date_text(opt->date, a)};
+    dt_doc doc = {
+        .format = DT_FORMAT_FILE,
+        .head = {.mark = o->mark, .docno = docno},
+        .blocks = bl.items,
+        .block_count = bl.count,
+        .colophon = &colophon,
+        .title = plain_title,
+        .author = o->name,
+        .subject = docno,
+        .create_date = created,
+    };
+    typeset_options topt = {draw_map, rc, rc->seal, o->seal_diameter_mm};
+    typeset_result res;
+    if ((code = typeset_doc(rc->tf, &doc, &topt, out, &res, err)) != TB_OK)
         goto done;
+    gw_rect seal_rect = res.seal;
 
     pdfsig_field field = {
         .page = seal_rect.page,
@@ -263,7 +331,6 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
     code = pdfsig_sign(out, rc->signer, &field, err);
 
 done:
-    gongwen_free(gw);
     tb_arena_free(a);
     return code;
 }
