@@ -134,6 +134,13 @@ cn_date_add_days(cn_date d, int n)
 }
 
 int
+cn_date_weekday(cn_date d)
+{
+    long w = (to_days(d) + 4) % 7; /* 1970-01-01 was a Thursday */
+    return (int)(w < 0 ? w + 7 : w);
+}
+
+int
 cn_date_cmp(cn_date a, cn_date b)
 {
     long x = to_days(a), y = to_days(b);

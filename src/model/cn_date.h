@@ -25,6 +25,9 @@ char *cn_date_format_iso(cn_date d, char *out, size_t out_len);
 /* d plus n calendar days (n may be negative). */
 cn_date cn_date_add_days(cn_date d, int n);
 
+/* Day of the week: 0 Sunday, 1 Monday … 6 Saturday. */
+int cn_date_weekday(cn_date d);
+
 /* <0, 0, >0 like strcmp. */
 int cn_date_cmp(cn_date a, cn_date b);
 

@@ -1,0 +1,110 @@
+/* The figures every document states, computed once (issue 9: "every figure in every document
+ * comes from one computation"): the monthly progress per township and for the county, the
+ * interview (约谈) rules of the office's rule pack, the classification of illegal land use, and the
+ * ratios the county reports give.  Pure functions over patches as they stood at a date (the
+ * caller fills legality, measure, state and deadline from the store's as-of view). */
+#ifndef TB_STATS_H
+#define TB_STATS_H
+
+#include "cn_date.h"
+#include "patch.h"
+#include "tb_arena.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A count of patches with their areas. */
+typedef struct stats_tally {
+    long count;
+    double area_m2, farmland_m2, basic_farmland_m2;
+} stats_tally;
+
+/* One township's (or, with code NULL, the county's) progress at the cut-off. */
+typedef struct stats_progress {
+    const char *code, *name;  /* NULL, NULL for the county roll-up */
+    stats_tally illegal;      /* 违法用地 patches */
+    stats_tally construction; /* 新增建设用地: 合法 + 违法 */
+    stats_tally rectified;    /* illegal and 已整改 / 已验收 */
+    stats_tally restored_farm, restored_farm_month;   /* 拆除复耕 rectified; of which this month */
+    stats_tally restored_green, restored_green_month; /* 拆除复绿 */
+    stats_tally approved, approved_month;             /* 补办手续 completed */
+    stats_tally mineral, mineral_month;               /* 矿产 cases handled (rectified) */
+    stats_tally rectified_month;
+    stats_tally overdue;      /* deadline before the cut-off, not rectified */
+    const patch **overdue_patches; /* overdue.count entries, by id */
+    double rectified_share;   /* rectified / illegal by count; 0 when none illegal */
+} stats_progress;
+
+typedef struct stats_monthly {
+    cn_date cutoff, previous_cutoff;
+    stats_progress *townships; /* by township code */
+    size_t township_count;
+    stats_progress county;
+} stats_monthly;
+
+/* Progress as of cutoff.  now holds the patches as they stood at the cut-off, before as they
+ * stood at the previous cut-off (may be empty: then everything counts as this month); patches are
+ * matched by id.  Only patches with a township (admin_code) count.  Arena-owned. */
+stats_monthly *stats_monthly_compute(const patch *const *now, size_t count,
+                                     const patch *const *before, size_t before_count,
+                                     cn_date cutoff, cn_date previous_cutoff, tb_arena *a);
+
+/* ---- interviews (约谈) ------------------------------------------------------------------------ */
+
+/* The rule pack (DESIGN §5, seeds 000 and 001); office data, never C. */
+typedef struct interview_rules {
+    double farmland_ratio;    /* 违法占用耕地 / 新增建设用地占用耕地 ≥ this (0.15) */
+    double basic_case_mu;     /* one case with ≥ this much 永久基本农田 (5 亩) */
+    double general_case_mu;   /* one case with ≥ this much 一般耕地 (耕地 not 基本农田, 10 亩) */
+    const char *const *flagged; /* township codes flagged by hand (虚报瞒报, 整改滞后), NULL-ended */
+    const char *flag_reason;  /* what the manual flag means, for the explanation */
+} interview_rules;
+
+typedef enum interview_reason {
+    INTERVIEW_RATIO = 1u << 0,
+    INTERVIEW_BASIC_CASE = 1u << 1,
+    INTERVIEW_GENERAL_CASE = 1u << 2,
+    INTERVIEW_FLAGGED = 1u << 3,
+} interview_reason;
+
+typedef struct interview_finding {
+    const char *code, *name;
+    unsigned reasons;           /* interview_reason bits; 0 = not selected */
+    double illegal_farmland_m2, construction_farmland_m2, ratio; /* ratio 0 when no denominator */
+    const patch *largest_basic;   /* the illegal case with most 永久基本农田 (NULL if none) */
+    const patch *largest_general; /* the illegal case with most 一般耕地 */
+    const char *explanation;    /* one sentence with the figures, for `--explain` and dossiers */
+} interview_finding;
+
+/* One finding per township that has patches, by code.  Arena-owned. */
+interview_finding *stats_interviews(const patch *const *patches, size_t count,
+                                    const interview_rules *rules, size_t *out_count,
+                                    tb_arena *a);
+
+/* ---- classification and ratios -------------------------------------------------------------- */
+
+typedef struct stats_class_row {
+    const char *label;   /* 违法占地, 违法批地, 违法转让, 其他; 未报即用 / 边报边用 within 未批先用 */
+    int depth;           /* 0 = a category, 1 = a part of the category above */
+    stats_tally tally;
+    double share_count, share_area; /* of all illegal (depth 0) or of the parent (depth 1) */
+} stats_class_row;
+
+typedef struct stats_classification {
+    stats_class_row *rows;
+    size_t row_count;
+    stats_tally illegal;
+    /* The ratios the county reports state (seed 004); NAN where the data does not allow. */
+    double illegal_share_count;  /* 违法用地 / 新增建设用地, by count */
+    double illegal_share_area;   /* … by area */
+    double filing_rate;          /* 立案率: illegal patches with measure 立案查处 / illegal */
+    double completion_rate;      /* 处理到位率: 立案查处 patches rectified / 立案查处 patches */
+    double discovery_rate;       /* 发现率: NAN (the patch data has no field for it) */
+} stats_classification;
+
+stats_classification *stats_classify(const patch *const *patches, size_t count, tb_arena *a);
+
+/* True when state counts as rectified (已整改, 已验收). */
+bool stats_is_rectified(rectify_state s);
+
+#endif
