@@ -1,147 +1,1311 @@
-/* DESIGN: for now a thin walk over the doctree that calls the streaming gongwen_* functions in
- * reading order.  The GB/T 9704 paginator (signature rules, 版记 placement, spans) replaces the
- * body of this file; the interface in typeset.h stays. */
+/* DESIGN: two passes.  Pagination walks the tree once and puts every element on a page as an
+ * item (a text line, a rule, a cell box, a panel, the seal) without drawing anything; body text
+ * sits in grid slots, so a page's line pitch can still change after the fact (the signature
+ * rule of GB/T 9704 7.2.4 tightens the page the block must share with the body) and lines can
+ * move to the next page.  Page numbers, the 目录's numbers and the outline are known only then,
+ * and the drawing pass writes the PDF from the items.
+ *
+ * Coordinates of items are block-relative points (origin at the text block's top-left corner,
+ * in the page's own orientation: a landscape page's block is 225 × 156 mm, turned onto the
+ * portrait sheet when drawn). */
 #include "tb_features.h"
 
 #include "typeset.h"
 
-#include "tb_arena.h"
+#include "textline.h"
+#include "units.h"
 
+#include <cairo-pdf.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* The plain text of t (bold dropped; a forced break becomes "\n"). */
-static const char *
-flat(const dt_text *t, tb_arena *a)
+#define EPS 0.01
+#define PITCH GW_LINE_PITCH_PT
+#define CELL GW_CHAR_PITCH_PT
+/* Where a CJK em box's centre sits above the baseline (ideographic em box: 0.88 up, 0.12 down). */
+#define EM_CENTRE 0.38
+#define DEFAULT_PAGE_LIMIT 500
+#define DEFAULT_SEAL_MM 42.0
+#define SMALL_PT 14.0     /* 4号: 版记, captions, page numbers */
+#define TABLE_PT 10.5     /* 5号 */
+/* A page shared by body text and the signature block may take at most this many extra lines
+ * (pitch ≥ 0.87 of the grid's) before body text is taken onto the next page instead. */
+#define MAX_TIGHTEN_LINES 3
+
+typedef enum item_kind { IT_TEXT, IT_RULE, IT_BOX, IT_PANEL, IT_SEAL, IT_LEADER } item_kind;
+
+typedef struct item {
+    item_kind kind;
+    bool grid;       /* TEXT: y is the grid slot `slot` on the page's pitch */
+    bool body;       /* body text: the seal page must carry some */
+    double slot;
+    double x, y;     /* TEXT: left edge and baseline (when not on the grid) */
+    double w, h;     /* RULE: length and thickness; BOX, PANEL, SEAL: size; LEADER: right end */
+    const tl_para *para;
+    size_t line;
+    double rgb[3];
+    const dt_panel *panel;
+    size_t section;  /* LEADER: the 目录 entry's section */
+} item;
+
+typedef struct page {
+    item *items;
+    size_t n, cap;
+    bool landscape;
+    bool blank;          /* inserted so the 版记 falls on an even page */
+    bool lone_colophon;  /* holds nothing but the 版记 */
+    bool fixed;          /* holds free (non-grid) content below the header: no tightening */
+    int lines;           /* grid lines on the page */
+    double from;         /* slot from which `pitch` applies (the 版头 above keeps the grid's) */
+    double pitch;
+} page;
+
+typedef struct section {
+    const dt_block *block;
+    tl_para *title;
+    int page;   /* 1-based, 0 until something follows it */
+    double y;   /* block-relative */
+} section;
+
+typedef struct ts {
+    const typeface *tf;
+    const dt_doc *doc;
+    const typeset_options *opt;
+    page *pages;
+    size_t npages, cap;
+    double y;           /* cursor: points below the block's top on the last page */
+    double clear_y;     /* the seal's bottom: what follows (but a 附注) starts below it */
+    int limit;
+    tl_para **paras;
+    size_t nparas, pcap;
+    section *sections;
+    size_t nsections, next_section, pending_section;
+    const dt_origin *where; /* the element being set, for messages */
+    tb_err *err;
+    bool failed;
+} ts;
+
+static const double BLACK[3] = {0, 0, 0}, RED[3] = {0.9, 0, 0};
+
+static const tl_style BODY = {FONT_FANGSONG, GW_BODY_PT, CELL};
+
+/* ---- pages and items ---------------------------------------------------------------------- */
+
+static page *
+cur(ts *t)
 {
-    tb_buf b = TB_BUF_INIT;
-    for (size_t i = 0; i < t->count; i++) {
-        if (t->runs[i].flags & DT_RUN_BREAK)
-            tb_buf_append(&b, "\n", 1);
-        else if (t->runs[i].text)
-            tb_buf_append_str(&b, t->runs[i].text);
-    }
-    const char *s = tb_arena_strndup(a, b.len ? (const char *)b.data : "", b.len);
-    tb_buf_release(&b);
-    return s;
+    return &t->pages[t->npages - 1];
 }
 
-struct panel_job {
-    const typeset_options *opt;
-    const dt_figure *fig;
-};
+static double
+block_w(const page *pg)
+{
+    return pg->landscape ? GW_BLOCK_H_PT : GW_BLOCK_W_PT;
+}
+
+static double
+block_h(const page *pg)
+{
+    return pg->landscape ? GW_BLOCK_W_PT : GW_BLOCK_H_PT;
+}
+
+static double
+y_of_slot(const page *pg, double slot)
+{
+    return slot <= pg->from ? slot * PITCH : pg->from * PITCH + (slot - pg->from) * pg->pitch;
+}
+
+static double
+slot_pitch(const page *pg, double slot)
+{
+    return slot < pg->from ? PITCH : pg->pitch;
+}
+
+/* The first slot whose top is at or below y. */
+static double
+slot_at(const page *pg, double y)
+{
+    if (y <= pg->from * PITCH + EPS)
+        return fmax(0, ceil(y / PITCH - EPS));
+    return pg->from + ceil((y - pg->from * PITCH) / pg->pitch - EPS);
+}
+
+static const char *
+origin_text(const dt_origin *o, char *buf, size_t cap)
+{
+    if (o == NULL || (o->record == NULL && o->field == NULL && o->where == NULL))
+        return "the document";
+    snprintf(buf, cap, "%s%s%s%s%s%s", o->record ? o->record : "",
+             o->record && o->field ? ", field " : "", o->field ? o->field : "",
+             (o->record || o->field) && o->where ? " (" : "", o->where ? o->where : "",
+             (o->record || o->field) && o->where ? ")" : "");
+    return buf;
+}
+
+static bool
+new_page(ts *t, bool landscape)
+{
+    if (t->failed)
+        return false;
+    if ((int)t->npages >= t->limit) {
+        char buf[400];
+        tb_err_set(t->err, TB_ELIMIT,
+                   "the document needs more than its page limit of %d pages; stopped at %s",
+                   t->limit, origin_text(t->where, buf, sizeof buf));
+        t->failed = true;
+        return false;
+    }
+    if (t->npages == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 8;
+        t->pages = tb_xrealloc(t->pages, t->cap * sizeof *t->pages);
+    }
+    page *pg = &t->pages[t->npages++];
+    memset(pg, 0, sizeof *pg);
+    pg->landscape = landscape;
+    pg->pitch = PITCH;
+    pg->lines = (int)floor(block_h(pg) / PITCH + EPS);
+    t->y = 0;
+    t->clear_y = 0;
+    return true;
+}
+
+static bool
+page_empty(const page *pg)
+{
+    return pg->n == 0;
+}
+
+static item *
+add_item(ts *t, item_kind kind)
+{
+    page *pg = cur(t);
+    if (pg->n == pg->cap) {
+        pg->cap = pg->cap ? 2 * pg->cap : 32;
+        pg->items = tb_xrealloc(pg->items, pg->cap * sizeof *pg->items);
+    }
+    item *it = &pg->items[pg->n++];
+    memset(it, 0, sizeof *it);
+    it->kind = kind;
+    memcpy(it->rgb, BLACK, sizeof BLACK);
+    /* Sections waiting for content point at what comes next. */
+    for (; t->pending_section < t->next_section; t->pending_section++) {
+        t->sections[t->pending_section].page = (int)t->npages;
+        t->sections[t->pending_section].y = t->y;
+    }
+    return it;
+}
+
+static tl_para *
+para(ts *t, const tl_style *st, const dt_text *text)
+{
+    tl_para *p = tl_para_new(t->tf, st, text);
+    if (t->nparas == t->pcap) {
+        t->pcap = t->pcap ? 2 * t->pcap : 64;
+        t->paras = tb_xrealloc(t->paras, t->pcap * sizeof *t->paras);
+    }
+    t->paras[t->nparas++] = p;
+    return p;
+}
+
+static tl_para *
+para_str(ts *t, const tl_style *st, const char *s)
+{
+    dt_run run = {s ? s : "", 0};
+    dt_text text = {&run, 1};
+    return para(t, st, &text);
+}
+
+/* The next free grid slot, on a new page when this one is full. */
+static double
+next_slot(ts *t)
+{
+    double slot = slot_at(cur(t), fmax(t->y, t->clear_y));
+    if (slot >= cur(t)->lines) {
+        if (!new_page(t, cur(t)->landscape))
+            return 0;
+        slot = 0;
+    }
+    return slot;
+}
+
+static void
+grid_line(ts *t, const tl_para *p, size_t line, double x, const double rgb[3], bool body)
+{
+    double slot = next_slot(t);
+    if (t->failed)
+        return;
+    item *it = add_item(t, IT_TEXT);
+    it->grid = true;
+    it->slot = slot;
+    it->x = x;
+    it->para = p;
+    it->line = line;
+    it->body = body;
+    memcpy(it->rgb, rgb, 3 * sizeof *rgb);
+    t->y = y_of_slot(cur(t), slot + 1);
+    t->clear_y = 0;
+}
+
+/* Places every line of p on the grid: the first at x_first, the others at x_rest, within a
+ * column avail wide, aligned as asked. */
+static void
+grid_para(ts *t, const tl_para *p, double x_first, double x_rest, double avail, dt_align align,
+          const double rgb[3], bool body)
+{
+    for (size_t k = 0; k < tl_para_line_count(p) && !t->failed; k++) {
+        double x = k == 0 ? x_first : x_rest;
+        double slack = avail - (x - x_rest) - tl_para_line_width(p, k);
+        if (align == DT_ALIGN_CENTER)
+            x += slack / 2;
+        else if (align == DT_ALIGN_RIGHT)
+            x += slack;
+        grid_line(t, p, k, x, rgb, body);
+    }
+}
+
+static void
+free_text(ts *t, const tl_para *p, size_t line, double x, double baseline, const double rgb[3])
+{
+    item *it = add_item(t, IT_TEXT);
+    it->x = x;
+    it->y = baseline;
+    it->para = p;
+    it->line = line;
+    memcpy(it->rgb, rgb, 3 * sizeof *rgb);
+}
+
+static void
+rule(ts *t, double x, double y, double len, double thickness, const double rgb[3])
+{
+    item *it = add_item(t, IT_RULE);
+    it->x = x, it->y = y, it->w = len, it->h = thickness;
+    memcpy(it->rgb, rgb, 3 * sizeof *rgb);
+}
+
+/* Blank grid lines below the cursor (snapped to the grid). */
+static void
+skip_lines(ts *t, int lines)
+{
+    double slot = slot_at(cur(t), fmax(t->y, t->clear_y)) + lines;
+    t->y = slot >= cur(t)->lines ? block_h(cur(t)) : y_of_slot(cur(t), slot);
+}
+
+/* ---- 版头 --------------------------------------------------------------------------------- */
+
+/* The 发文机关标志: red 小标宋 as large as fits (at most 42 pt), centred, its ink top at ink_top
+ * (block-relative).  Returns its ink bottom. */
+static double
+mark(ts *t, const char *text, double ink_top)
+{
+    long chars = g_utf8_strlen(text, -1);
+    tl_style st = {FONT_XIAOBIAOSONG, fmin(42.0, GW_BLOCK_W_PT * 0.92 / (double)(chars ? chars : 1)), 0};
+    tl_para *p = para_str(t, &st, text);
+    double above, below;
+    tl_para_ink(p, &above, &below);
+    free_text(t, p, 0, (GW_BLOCK_W_PT - tl_para_line_width(p, 0)) / 2, ink_top + above, RED);
+    return ink_top + above + below;
+}
+
+/* The bottom of 3号 characters set on grid slot `slot`. */
+static double
+grid_text_bottom(const page *pg, double slot)
+{
+    return y_of_slot(pg, slot) + slot_pitch(pg, slot) / 2 + (1 - EM_CENTRE - 0.12) * GW_BODY_PT;
+}
+
+static void
+head_file(ts *t)
+{
+    const dt_head *h = &t->doc->head;
+    /* 份号, 密级和保密期限, 紧急程度: top left, one a line, in that order. */
+    const tl_style hei = {FONT_HEITI, GW_BODY_PT, CELL};
+    const char *marks[3] = {h->copy_number, h->secrecy, h->urgency};
+    for (int i = 0; i < 3; i++)
+        if (marks[i] && marks[i][0])
+            grid_line(t, para_str(t, i == 0 ? &BODY : &hei, marks[i]), 0, 0, BLACK, false);
+    double bottom = h->mark ? mark(t, h->mark, units_mm_to_pt(35)) : t->y;
+    /* 发文字号 two blank lines below the mark; the red rule 4 mm below it. */
+    t->y = fmax(t->y, bottom);
+    skip_lines(t, 2);
+    double slot = next_slot(t);
+    if (h->docno && h->signer) { /* 上行文: number left, 签发人 right, each one character in */
+        grid_line(t, para_str(t, &BODY, h->docno), 0, CELL, BLACK, false);
+        const tl_style kai = {FONT_KAITI, GW_BODY_PT, CELL};
+        tl_para *name = para_str(t, &kai, h->signer), *label = para_str(t, &BODY, "签发人：");
+        double nx = GW_BLOCK_W_PT - CELL - tl_para_line_width(name, 0);
+        t->y = y_of_slot(cur(t), slot);
+        grid_line(t, name, 0, nx, BLACK, false);
+        t->y = y_of_slot(cur(t), slot);
+        grid_line(t, label, 0, nx - tl_para_line_width(label, 0), BLACK, false);
+    } else if (h->docno) {
+        tl_para *p = para_str(t, &BODY, h->docno);
+        grid_line(t, p, 0, (GW_BLOCK_W_PT - tl_para_line_width(p, 0)) / 2, BLACK, false);
+    }
+    double rule_y = grid_text_bottom(cur(t), slot) + units_mm_to_pt(4);
+    rule(t, 0, rule_y, GW_BLOCK_W_PT, 1.5, RED);
+    t->y = rule_y;
+    cur(t)->from = slot_at(cur(t), rule_y);
+}
+
+/* Red double rule 170 mm long, centred on the page: thick over thin or thin over thick. */
+static void
+double_rule(ts *t, double y, bool thick_first)
+{
+    const double thick = 2.0, thin = 0.75, gap = 1.5;
+    double x = (GW_PAGE_W_PT - units_mm_to_pt(170)) / 2 - GW_LEFT_PT;
+    double a = thick_first ? thick : thin, b = thick_first ? thin : thick;
+    rule(t, x, y + a / 2, units_mm_to_pt(170), a, RED);
+    rule(t, x, y + a + gap + b / 2, units_mm_to_pt(170), b, RED);
+}
+
+static void
+head_letter(ts *t)
+{
+    const dt_head *h = &t->doc->head;
+    /* The mark 30 mm from the page's top edge, the double rules 4 mm below it and 20 mm above
+     * the bottom edge. */
+    double top = units_mm_to_pt(30) - GW_TOP_PT;
+    double bottom = h->mark ? mark(t, h->mark, top) : top;
+    double rule_y = bottom + units_mm_to_pt(4);
+    double_rule(t, rule_y, true);
+    double_rule(t, GW_PAGE_H_PT - units_mm_to_pt(20) - GW_TOP_PT - 4.25, false);
+    /* 份号 … top left and the 发文字号 flush right, 7/8 of a 3号 character below the rule. */
+    double line_top = rule_y + 4.25 + GW_BODY_PT * 7 / 8;
+    const tl_style hei = {FONT_HEITI, GW_BODY_PT, CELL};
+    const char *marks[3] = {h->copy_number, h->secrecy, h->urgency};
+    double y = line_top, last_bottom = rule_y;
+    for (int i = 0; i < 3; i++)
+        if (marks[i] && marks[i][0]) {
+            free_text(t, para_str(t, i == 0 ? &BODY : &hei, marks[i]), 0, 0, y + 0.88 * GW_BODY_PT,
+                      BLACK);
+            last_bottom = y + GW_BODY_PT;
+            y += PITCH;
+        }
+    if (h->docno) {
+        tl_para *p = para_str(t, &BODY, h->docno);
+        free_text(t, p, 0, GW_BLOCK_W_PT - tl_para_line_width(p, 0), line_top + 0.88 * GW_BODY_PT,
+                  BLACK);
+        last_bottom = fmax(last_bottom, line_top + GW_BODY_PT);
+    }
+    t->y = last_bottom;
+    cur(t)->from = slot_at(cur(t), last_bottom);
+}
+
+/* ---- text blocks -------------------------------------------------------------------------- */
+
+static bool
+page_has_text(const page *pg)
+{
+    for (size_t i = 0; i < pg->n; i++)
+        if (pg->items[i].kind == IT_TEXT || pg->items[i].kind == IT_BOX)
+            return true;
+    return false;
+}
+
+static void
+title(ts *t, const dt_text *text)
+{
+    /* Two blank lines below the 版头 (none at the top of a page). */
+    if (!page_empty(cur(t)) && t->doc->format != DT_FORMAT_PLAIN)
+        skip_lines(t, 2);
+    else if (page_has_text(cur(t)))
+        skip_lines(t, 1);
+    const tl_style st = {FONT_XIAOBIAOSONG, 22.0, 0};
+    tl_para *p = para(t, &st, text);
+    double w = block_w(cur(t));
+    tl_para_break_balanced(p, w - 2 * CELL);
+    grid_para(t, p, 0, 0, w, DT_ALIGN_CENTER, BLACK, false);
+}
+
+static const tl_style *
+heading_style(int level)
+{
+    static const tl_style hei = {FONT_HEITI, GW_BODY_PT, CELL}, kai = {FONT_KAITI, GW_BODY_PT, CELL};
+    return level == 1 ? &hei : level == 2 ? &kai : &BODY;
+}
+
+static void
+body_text(ts *t, const tl_style *st, const dt_text *text, double indent, dt_align align)
+{
+    tl_para *p = para(t, st, text);
+    double w = block_w(cur(t));
+    bool justify = align == DT_ALIGN_DEFAULT || align == DT_ALIGN_LEFT;
+    if (!justify)
+        indent = 0;
+    tl_para_break(p, w - indent, w, justify);
+    grid_para(t, p, indent, 0, w, justify ? DT_ALIGN_LEFT : align, BLACK, true);
+}
+
+static void
+attachment_note(ts *t, const dt_block *b)
+{
+    if (b->item_count == 0)
+        return;
+    skip_lines(t, 1); /* 正文下空一行 */
+    tl_para *label = para_str(t, &BODY, "附件：");
+    double left = 2 * CELL + tl_para_line_width(label, 0), w = block_w(cur(t));
+    for (size_t i = 0; i < b->item_count && !t->failed; i++) {
+        /* "1. title": continuation lines align with the title's first character. */
+        char num[32];
+        snprintf(num, sizeof num, "%zu. ", i + 1);
+        tl_para *prefix = b->item_count > 1 ? para_str(t, &BODY, num) : NULL;
+        double px = prefix ? tl_para_line_width(prefix, 0) : 0;
+        tl_para *p = para(t, &BODY, &b->items[i]);
+        tl_para_break(p, w - left - px, w - left - px, true);
+        double slot = next_slot(t);
+        if (t->failed)
+            return;
+        if (i == 0) {
+            grid_line(t, label, 0, 2 * CELL, BLACK, true);
+            t->y = y_of_slot(cur(t), slot);
+        }
+        if (prefix) {
+            grid_line(t, prefix, 0, left, BLACK, true);
+            t->y = y_of_slot(cur(t), slot);
+        }
+        grid_para(t, p, left + px, left + px, w - left - px, DT_ALIGN_LEFT, BLACK, true);
+    }
+}
+
+static void
+note(ts *t, const dt_block *b)
+{
+    /* 附注: in parentheses, indented two characters, on the line below the date. */
+    size_t n = b->text.count;
+    bool wrapped = n && b->text.runs[0].text && strncmp(b->text.runs[0].text, "（", 3) == 0;
+    dt_run *runs = g_new0(dt_run, n + 2);
+    size_t k = 0;
+    if (!wrapped)
+        runs[k++] = (dt_run){"（", 0};
+    for (size_t i = 0; i < n; i++)
+        runs[k++] = b->text.runs[i];
+    if (!wrapped)
+        runs[k++] = (dt_run){"）", 0};
+    dt_text text = {runs, k};
+    double seal_bottom = t->clear_y;
+    t->clear_y = 0; /* the 附注 may sit beside the seal's lower edge */
+    body_text(t, &BODY, &text, 2 * CELL, DT_ALIGN_DEFAULT);
+    t->clear_y = seal_bottom > t->y ? seal_bottom : 0;
+    g_free(runs);
+}
+
+/* ---- the signature block (GB/T 9704 7.2.4) ------------------------------------------------ */
+
+/* Slots below the seal's slot at which the 署名 sits (the 成文日期 one lower), for a page
+ * pitch: the first line whose centre is at or below the seal's centre ("居印章中心偏下"). */
+static int
+name_offset(double pitch, double d)
+{
+    return (int)ceil((pitch / 3 + d / 2 - pitch / 2) / pitch - EPS);
+}
+
+/* Does a sealed block starting at slot s fit a page of `lines` lines of `pitch` below `from`? */
+static bool
+sealed_fits(const page *pg, double s, double pitch, int lines, double d)
+{
+    page probe = *pg;
+    probe.pitch = pitch;
+    probe.lines = lines;
+    int k = name_offset(pitch, d);
+    return s + k + 2 <= lines + EPS && y_of_slot(&probe, s) + pitch / 3 + d <= block_h(pg) + EPS;
+}
+
+/* The last body lines of page pg that may move on: grid text at its end. */
+static size_t
+movable_tail(const page *pg, size_t want)
+{
+    size_t k = 0;
+    for (size_t i = pg->n; i-- > 0 && k < want;) {
+        const item *it = &pg->items[i];
+        if (it->kind != IT_TEXT || !it->grid || !it->body)
+            break;
+        k++;
+    }
+    return k;
+}
+
+static void
+signature(ts *t, const dt_block *b, const dt_origin *where)
+{
+    (void)where;
+    tl_para *name = para_str(t, &BODY, b->label);
+    tl_para *date = para_str(t, &BODY, b->date);
+    double nw = tl_para_line_width(name, 0), dw = tl_para_line_width(date, 0);
+    double w = block_w(cur(t));
+    if (!b->seal) {
+        /* No seal: one blank line, 署名 right-indented two characters, the date below it two
+         * characters further right (or right-indented two when it is the longer). */
+        skip_lines(t, 1);
+        double dx = dw > nw ? w - 2 * CELL - dw : w - 2 * CELL - nw + 2 * CELL;
+        double nx = dw > nw ? dx - 2 * CELL : w - 2 * CELL - nw;
+        if (dx + dw > w)
+            dx = w - dw;
+        grid_line(t, name, 0, nx, BLACK, false);
+        grid_line(t, date, 0, dx, BLACK, false);
+        return;
+    }
+    double d = units_mm_to_pt(t->opt->seal_diameter_mm > 0 ? t->opt->seal_diameter_mm
+                                                             : DEFAULT_SEAL_MM);
+    page *pg = cur(t);
+    double s = slot_at(pg, t->y);
+    if (!sealed_fits(pg, s, pg->pitch, pg->lines, d)) {
+        /* Tighten the page's line pitch so the block fits beside the body … */
+        bool done = false;
+        for (int extra = 1; extra <= MAX_TIGHTEN_LINES && !pg->fixed && !done; extra++) {
+            double pitch = (block_h(pg) - pg->from * PITCH) / (pg->lines - pg->from + extra);
+            if (sealed_fits(pg, s, pitch, pg->lines + extra, d)) {
+                pg->pitch = pitch;
+                pg->lines += extra;
+                done = true;
+            }
+        }
+        if (!done) {
+            /* … else take the last two body lines onto the next page, never a seal alone. */
+            size_t k = movable_tail(pg, 2);
+            item moved[2];
+            memcpy(moved, pg->items + pg->n - k, k * sizeof *moved);
+            pg->n -= k;
+            if (!new_page(t, false))
+                return;
+            for (size_t i = 0; i < k; i++) {
+                item *it = add_item(t, IT_TEXT);
+                *it = moved[i];
+                it->slot = (double)i;
+            }
+            t->y = y_of_slot(cur(t), (double)k);
+            pg = cur(t);
+            s = (double)k;
+        }
+    }
+    double pitch = pg->pitch;
+    int k = name_offset(pitch, d);
+    double dx = w - 4 * CELL - dw; /* 右空四字 */
+    double nx = dx + dw / 2 - nw / 2;
+    if (nx + nw > w - CELL)
+        nx = w - CELL - nw;
+    item *seal = add_item(t, IT_SEAL);
+    seal->slot = s;
+    seal->x = dx + dw / 2 - d / 2;
+    seal->w = seal->h = d;
+    t->y = y_of_slot(pg, s + k);
+    grid_line(t, name, 0, nx, BLACK, false);
+    grid_line(t, date, 0, dx, BLACK, false);
+    t->clear_y = y_of_slot(pg, s) + pitch / 3 + d;
+}
+
+/* ---- attachments, tables and figures ------------------------------------------------------ */
+
+static void
+attachment(ts *t, const dt_block *b)
+{
+    bool landscape = b->orientation == DT_LANDSCAPE;
+    if (!page_empty(cur(t)) || cur(t)->landscape != landscape) {
+        if (page_empty(cur(t)))
+            cur(t)->landscape = landscape, cur(t)->lines = (int)floor(block_h(cur(t)) / PITCH + EPS);
+        else if (!new_page(t, landscape))
+            return;
+    }
+    /* 附件1 top left in 3号黑体 on the first line, the title centred on the third. */
+    grid_line(t, para_str(t, heading_style(1), b->label ? b->label : "附件"), 0, 0, BLACK, false);
+    if (b->text.count) {
+        skip_lines(t, 1);
+        const tl_style st = {FONT_XIAOBIAOSONG, 22.0, 0};
+        tl_para *p = para(t, &st, &b->text);
+        tl_para_break_balanced(p, block_w(cur(t)) - 2 * CELL);
+        grid_para(t, p, 0, 0, block_w(cur(t)), DT_ALIGN_CENTER, BLACK, false);
+        skip_lines(t, 1);
+    }
+}
+
+enum { PAD_X = 3, PAD_Y = 3 };
+
+typedef struct cell_pos {
+    const dt_cell *cell;
+    size_t row, col, colspan, rowspan;
+    tl_para *text;
+    double x, w;
+    size_t lines;
+} cell_pos;
+
+typedef struct table_job {
+    ts *t;
+    const dt_table *tab;
+    cell_pos *cells;
+    size_t ncells;
+    double *row_h;
+    double line_h, font;
+    size_t heads; /* leading head rows */
+} table_job;
+
+static void
+cell_box(table_job *j, const cell_pos *c, double y, double h, size_t from, size_t count)
+{
+    ts *t = j->t;
+    if (!j->tab->borderless) {
+        item *box = add_item(t, IT_BOX);
+        box->x = c->x, box->y = y, box->w = c->w, box->h = h;
+    }
+    /* Vertically centred when the whole cell is here, from the top when it is split. */
+    double text_h = (double)count * j->line_h;
+    double top = count == c->lines ? y + (h - text_h) / 2 : y + PAD_Y;
+    dt_align al = c->cell->align ? c->cell->align : j->tab->columns[c->col].align;
+    if (j->tab->rows[c->row].role == DT_ROW_HEAD)
+        al = DT_ALIGN_CENTER;
+    for (size_t k = 0; k < count; k++) {
+        size_t line = from + k;
+        double lw = tl_para_line_width(c->text, line), inner = c->w - 2 * PAD_X;
+        double x = c->x + PAD_X + (al == DT_ALIGN_CENTER ? (inner - lw) / 2
+                                   : al == DT_ALIGN_RIGHT ? inner - lw : 0);
+        double base = top + (double)k * j->line_h + j->line_h / 2 + EM_CENTRE * j->font;
+        free_text(t, c->text, line, x, base, BLACK);
+    }
+}
+
+/* Emits the cells that start in rows [r0, r1) with the rows' tops at row_y. */
+static void
+emit_rows(table_job *j, size_t r0, size_t r1, const double *row_y)
+{
+    for (size_t i = 0; i < j->ncells; i++) {
+        const cell_pos *c = &j->cells[i];
+        if (c->row < r0 || c->row >= r1)
+            continue;
+        double h = 0;
+        for (size_t r = c->row; r < c->row + c->rowspan && r < r1; r++)
+            h += j->row_h[r];
+        cell_box(j, c, row_y[c->row], h, 0, c->lines);
+    }
+}
+
+static bool
+table_new_page(table_job *j, double *row_y)
+{
+    ts *t = j->t;
+    if (!new_page(t, cur(t)->landscape))
+        return false;
+    cur(t)->fixed = true;
+    double y = 0;
+    for (size_t r = 0; r < j->heads; r++) {
+        row_y[r] = y;
+        y += j->row_h[r];
+    }
+    emit_rows(j, 0, j->heads, row_y);
+    t->y = y;
+    return true;
+}
+
+/* A row taller than a page: its cells' lines run on over as many pages as they need. */
+static void
+split_row(table_job *j, size_t r, double *row_y)
+{
+    ts *t = j->t;
+    size_t done = 0, most = 0;
+    for (size_t i = 0; i < j->ncells; i++)
+        if (j->cells[i].row == r && j->cells[i].lines > most)
+            most = j->cells[i].lines;
+    while (done < most && !t->failed) {
+        double room = block_h(cur(t)) - t->y - 2 * PAD_Y;
+        size_t fit = room > 0 ? (size_t)floor(room / j->line_h + EPS) : 0;
+        if (fit == 0) {
+            if (!table_new_page(j, row_y))
+                return;
+            continue;
+        }
+        size_t take = fit < most - done ? fit : most - done;
+        double h = (double)take * j->line_h + 2 * PAD_Y;
+        for (size_t i = 0; i < j->ncells; i++) {
+            cell_pos *c = &j->cells[i];
+            if (c->row != r)
+                continue;
+            size_t left = c->lines > done ? c->lines - done : 0;
+            cell_box(j, c, t->y, h, done, left < take ? left : take);
+        }
+        t->y += h;
+        done += take;
+        if (done < most && !table_new_page(j, row_y))
+            return;
+    }
+}
+
+static void
+table(ts *t, const dt_table *tab)
+{
+    if (tab->column_count == 0)
+        return;
+    t->y = y_of_slot(cur(t), next_slot(t));
+    if (t->failed)
+        return;
+    size_t nc = tab->column_count, nr = tab->row_count;
+    table_job j = {.t = t, .tab = tab};
+    j.font = tab->font_pt > 0 ? tab->font_pt : TABLE_PT;
+    j.line_h = j.font * 1.5;
+    /* Column widths: fixed ones as given, the rest share what is left; scaled to the block. */
+    double w = block_w(cur(t)), fixed = 0;
+    size_t shares = 0;
+    double *cw = g_new0(double, nc), *cx = g_new0(double, nc + 1);
+    for (size_t c = 0; c < nc; c++) {
+        cw[c] = units_mm_to_pt(tab->columns[c].width_mm);
+        fixed += cw[c];
+        shares += cw[c] <= 0;
+    }
+    double share = shares && fixed < w ? (w - fixed) / (double)shares : 0;
+    double total = 0;
+    for (size_t c = 0; c < nc; c++)
+        total += cw[c] = cw[c] > 0 ? cw[c] : fmax(share, 4 * j.font);
+    double scale = total > w ? w / total : 1, x0 = total < w ? (w - total) / 2 : 0;
+    for (size_t c = 0; c < nc; c++)
+        cx[c + 1] = cx[c] + cw[c] * scale;
+    /* Cells onto the grid of columns: rowspans above keep their columns busy. */
+    size_t *busy = g_new0(size_t, nc), count = 0;
+    for (size_t r = 0; r < nr; r++)
+        count += tab->rows[r].count;
+    j.cells = g_new0(cell_pos, count + 1);
+    j.row_h = g_new0(double, nr + 1);
+    double *row_y = g_new0(double, nr + 1);
+    const tl_style cell_st = {FONT_FANGSONG, j.font, 0}, bold_st = {FONT_HEITI, j.font, 0};
+    for (size_t r = 0; r < nr; r++) {
+        const dt_row *row = &tab->rows[r];
+        if (row->role == DT_ROW_HEAD && j.heads == r)
+            j.heads = r + 1;
+        size_t col = 0;
+        for (size_t k = 0; k < row->count; k++) {
+            while (col < nc && busy[col])
+                col++;
+            if (col >= nc)
+                break;
+            cell_pos *c = &j.cells[j.ncells++];
+            c->cell = &row->cells[k];
+            c->row = r, c->col = col;
+            c->colspan = c->cell->colspan > 1 ? (size_t)c->cell->colspan : 1;
+            c->rowspan = c->cell->rowspan > 1 ? (size_t)c->cell->rowspan : 1;
+            if (col + c->colspan > nc)
+                c->colspan = nc - col;
+            if (r + c->rowspan > nr)
+                c->rowspan = nr - r;
+            c->x = x0 + cx[col];
+            c->w = cx[col + c->colspan] - cx[col];
+            c->text = para(t, row->role == DT_ROW_BODY ? &cell_st : &bold_st, &c->cell->text);
+            c->lines = tl_para_break(c->text, c->w - 2 * PAD_X, c->w - 2 * PAD_X, false);
+            for (size_t s = 0; s < c->colspan; s++)
+                busy[col + s] = c->rowspan;
+            col += c->colspan;
+        }
+        for (size_t c = 0; c < nc; c++)
+            if (busy[c])
+                busy[c]--;
+    }
+    /* Row heights: the tallest one-row cell; a spanning cell stretches its last row. */
+    for (size_t r = 0; r < nr; r++)
+        j.row_h[r] = j.line_h + 2 * PAD_Y;
+    for (size_t i = 0; i < j.ncells; i++) {
+        const cell_pos *c = &j.cells[i];
+        double need = (double)c->lines * j.line_h + 2 * PAD_Y;
+        if (c->rowspan == 1)
+            j.row_h[c->row] = fmax(j.row_h[c->row], need);
+    }
+    for (size_t i = 0; i < j.ncells; i++) {
+        const cell_pos *c = &j.cells[i];
+        double need = (double)c->lines * j.line_h + 2 * PAD_Y, have = 0;
+        for (size_t r = c->row; r < c->row + c->rowspan; r++)
+            have += j.row_h[r];
+        if (need > have)
+            j.row_h[c->row + c->rowspan - 1] += need - have;
+    }
+    double head_h = 0;
+    for (size_t r = 0; r < j.heads; r++) {
+        row_y[r] = t->y + head_h;
+        head_h += j.row_h[r];
+    }
+    if (t->y + head_h > block_h(cur(t)) + EPS && !page_empty(cur(t)))
+        table_new_page(&j, row_y);
+    else {
+        cur(t)->fixed = true;
+        emit_rows(&j, 0, j.heads, row_y);
+        t->y += head_h;
+    }
+    /* Row groups: rows tied by rowspans, and a total row with the row above, stay together. */
+    for (size_t r = j.heads; r < nr && !t->failed;) {
+        size_t end = r + 1;
+        for (size_t q = r; q < end; q++) {
+            for (size_t i = 0; i < j.ncells; i++)
+                if (j.cells[i].row == q && q + j.cells[i].rowspan > end)
+                    end = q + j.cells[i].rowspan;
+            if (end < nr && q + 1 == end && tab->rows[end].role == DT_ROW_TOTAL)
+                end++;
+        }
+        t->where = &tab->rows[r].origin;
+        double gh = 0;
+        for (size_t q = r; q < end; q++)
+            gh += j.row_h[q];
+        if (t->y + gh > block_h(cur(t)) + EPS) {
+            if (gh <= block_h(cur(t)) - head_h + EPS) {
+                if (!table_new_page(&j, row_y))
+                    break;
+            } else {
+                /* Taller than a page: row by row, and a row taller than a page is split. */
+                for (size_t q = r; q < end && !t->failed; q++) {
+                    t->where = &tab->rows[q].origin;
+                    if (t->y + j.row_h[q] > block_h(cur(t)) + EPS) {
+                        if (j.row_h[q] <= block_h(cur(t)) - head_h + EPS) {
+                            if (!table_new_page(&j, row_y))
+                                break;
+                        } else {
+                            split_row(&j, q, row_y);
+                            continue;
+                        }
+                    }
+                    row_y[q] = t->y;
+                    emit_rows(&j, q, q + 1, row_y);
+                    t->y += j.row_h[q];
+                }
+                r = end;
+                continue;
+            }
+        }
+        for (size_t q = r; q < end; q++) {
+            row_y[q] = t->y;
+            t->y += j.row_h[q];
+        }
+        emit_rows(&j, r, end, row_y);
+        r = end;
+    }
+    g_free(cw), g_free(cx), g_free(busy), g_free(j.cells), g_free(j.row_h), g_free(row_y);
+}
+
+static void
+figure(ts *t, const dt_figure *f)
+{
+    const tl_style cap_st = {FONT_FANGSONG, SMALL_PT, 0}, panel_st = {FONT_FANGSONG, 12.0, 0};
+    double w = block_w(cur(t)), gap = 6.0;
+    size_t n = f->panel_count ? f->panel_count : 1;
+    double pw = (w - gap * (double)(n - 1)) / (double)n;
+    double ph = units_mm_to_pt(f->height_mm > 0 ? f->height_mm : 95);
+    tl_para **caps = g_new0(tl_para *, n);
+    size_t cap_lines = 0;
+    for (size_t i = 0; i < f->panel_count; i++)
+        if (f->panels[i].caption.count) {
+            caps[i] = para(t, &panel_st, &f->panels[i].caption);
+            size_t l = tl_para_break(caps[i], pw, pw, false);
+            cap_lines = l > cap_lines ? l : cap_lines;
+        }
+    tl_para *cap = NULL;
+    size_t fig_lines = 0;
+    if (f->caption.count) {
+        cap = para(t, &cap_st, &f->caption);
+        fig_lines = tl_para_break(cap, w, w, false);
+    }
+    double below = (double)cap_lines * 12.0 * 1.5 + (double)fig_lines * SMALL_PT * 1.5 + 4;
+    if (ph + below > block_h(cur(t)))
+        ph = block_h(cur(t)) - below; /* never taller than a page */
+    if (t->y + ph + below > block_h(cur(t)) + EPS && !page_empty(cur(t)) && !new_page(t, cur(t)->landscape)) {
+        g_free(caps);
+        return;
+    }
+    cur(t)->fixed = true;
+    double y = t->y;
+    for (size_t i = 0; i < f->panel_count; i++) {
+        item *it = add_item(t, IT_PANEL);
+        it->panel = &f->panels[i];
+        it->x = (double)i * (pw + gap), it->y = y, it->w = pw, it->h = ph;
+        for (size_t k = 0; caps[i] && k < tl_para_line_count(caps[i]); k++)
+            free_text(t, caps[i], k, it->x + (pw - tl_para_line_width(caps[i], k)) / 2,
+                      y + ph + 4 + (double)k * 18 + 9 + EM_CENTRE * 12, BLACK);
+    }
+    y += ph + 4 + (double)cap_lines * 18;
+    for (size_t k = 0; cap && k < fig_lines; k++)
+        free_text(t, cap, k, (w - tl_para_line_width(cap, k)) / 2,
+                  y + (double)k * 21 + 10.5 + EM_CENTRE * SMALL_PT, BLACK);
+    t->y = y + (double)fig_lines * 21 + 8;
+    g_free(caps);
+}
+
+/* ---- 目录 and sections ---------------------------------------------------------------------- */
+
+static void
+contents(ts *t)
+{
+    double w = block_w(cur(t));
+    for (size_t i = 0; i < t->nsections && !t->failed; i++) {
+        section *s = &t->sections[i];
+        int level = s->block->level > 0 ? s->block->level : 1;
+        double indent = (double)(level - 1) * 2 * CELL;
+        tl_para *p = para(t, &BODY, &s->block->text);
+        size_t lines = tl_para_break(p, w - indent - 3 * CELL, w - indent - 3 * CELL, false);
+        grid_para(t, p, indent, indent, w - indent - 3 * CELL, DT_ALIGN_LEFT, BLACK, true);
+        if (t->failed)
+            return;
+        item *last = &cur(t)->items[cur(t)->n - 1];
+        item *lead = add_item(t, IT_LEADER);
+        lead->slot = last->slot;
+        lead->x = indent + tl_para_line_width(p, lines - 1);
+        lead->w = w;
+        lead->section = i;
+    }
+}
+
+/* ---- 版记 ----------------------------------------------------------------------------------- */
+
+static void
+colophon(ts *t, const dt_colophon *c)
+{
+    bool letter = t->doc->format == DT_FORMAT_LETTER;
+    const tl_style st = {FONT_FANGSONG, SMALL_PT, 0};
+    const double one = SMALL_PT;
+    tl_para *prefix = NULL, *cc = NULL;
+    size_t cc_lines = 0;
+    if (c->cc && c->cc[0]) {
+        /* 抄送：A，B。 — names keep the office's separators; a final 。 is added if missing. */
+        size_t n = strlen(c->cc);
+        bool ends = n >= 3 && strcmp(c->cc + n - 3, "。") == 0;
+        char *text = g_strdup_printf("%s%s", c->cc, ends ? "" : "。");
+        prefix = para_str(t, &st, "抄送：");
+        cc = para_str(t, &st, text);
+        g_free(text);
+        double avail = GW_BLOCK_W_PT - 2 * one - tl_para_line_width(prefix, 0);
+        cc_lines = tl_para_break(cc, avail, avail, true);
+    }
+    int rows = (int)cc_lines + (letter ? 0 : 1);
+    if (rows == 0)
+        return;
+    page *pg = cur(t);
+    bool fits = !pg->landscape && !pg->blank &&
+                fmax(t->y, t->clear_y) <= y_of_slot(pg, pg->lines - rows) + EPS;
+    if (fits && t->doc->duplex && t->npages % 2 == 1)
+        fits = false; /* on an odd page: the 版记 goes over to the even one */
+    if (!fits) {
+        if (t->doc->duplex && (t->npages + 1) % 2 == 1) {
+            if (!new_page(t, false))
+                return;
+            cur(t)->blank = true;
+        }
+        if (!new_page(t, false))
+            return;
+        cur(t)->lone_colophon = true;
+        pg = cur(t);
+    }
+    int top = pg->lines - rows;
+    double line_x = one + (prefix ? tl_para_line_width(prefix, 0) : 0);
+    if (!letter)
+        rule(t, 0, y_of_slot(pg, top), GW_BLOCK_W_PT, units_mm_to_pt(0.35), BLACK);
+    for (size_t k = 0; k < cc_lines; k++) {
+        t->y = y_of_slot(pg, top + (double)k);
+        if (k == 0) {
+            grid_line(t, prefix, 0, one, BLACK, false);
+            t->y = y_of_slot(pg, top + (double)k);
+        }
+        grid_line(t, cc, k, line_x, BLACK, false);
+    }
+    if (!letter) {
+        if (cc_lines)
+            rule(t, 0, y_of_slot(pg, pg->lines - 1), GW_BLOCK_W_PT, units_mm_to_pt(0.25), BLACK);
+        char *printed = g_strdup_printf("%s印发", c->print_date ? c->print_date : "");
+        tl_para *issuer = para_str(t, &st, c->issuer), *date = para_str(t, &st, printed);
+        g_free(printed);
+        t->y = y_of_slot(pg, pg->lines - 1);
+        grid_line(t, issuer, 0, one, BLACK, false);
+        t->y = y_of_slot(pg, pg->lines - 1);
+        grid_line(t, date, 0, GW_BLOCK_W_PT - one - tl_para_line_width(date, 0), BLACK, false);
+        rule(t, 0, block_h(pg), GW_BLOCK_W_PT, units_mm_to_pt(0.35), BLACK);
+    }
+    t->y = block_h(pg);
+}
+
+/* ---- pagination --------------------------------------------------------------------------- */
+
+static void
+paginate(ts *t)
+{
+    const dt_doc *doc = t->doc;
+    t->where = NULL;
+    if (!new_page(t, false))
+        return;
+    if (doc->format == DT_FORMAT_FILE)
+        head_file(t);
+    else if (doc->format == DT_FORMAT_LETTER)
+        head_letter(t);
+    for (size_t i = 0; i < doc->block_count && !t->failed; i++) {
+        const dt_block *b = &doc->blocks[i];
+        t->where = &b->origin;
+        if (b->kind != DT_NOTE && b->kind != DT_SECTION)
+            t->y = fmax(t->y, t->clear_y), t->clear_y = 0;
+        switch (b->kind) {
+        case DT_TITLE: title(t, &b->text); break;
+        case DT_ADDRESSEE: {
+            if (!page_empty(cur(t)))
+                skip_lines(t, 1); /* one blank line below the title */
+            body_text(t, &BODY, &b->text, 0, DT_ALIGN_DEFAULT);
+            break;
+        }
+        case DT_PARAGRAPH: body_text(t, &BODY, &b->text, 2 * CELL, b->align); break;
+        case DT_HEADING: body_text(t, heading_style(b->level), &b->text, 2 * CELL, b->align); break;
+        case DT_ATTACHMENT_NOTE: attachment_note(t, b); break;
+        case DT_SIGNATURE: signature(t, b, &b->origin); break;
+        case DT_NOTE: note(t, b); break;
+        case DT_ATTACHMENT: attachment(t, b); break;
+        case DT_TABLE:
+            if (b->table)
+                table(t, b->table);
+            break;
+        case DT_FIGURE:
+            if (b->figure)
+                figure(t, b->figure);
+            break;
+        case DT_SPACE: skip_lines(t, b->level > 0 ? b->level : 1); break;
+        case DT_PAGE_BREAK: {
+            bool landscape = b->orientation == DT_LANDSCAPE;
+            if (page_empty(cur(t))) {
+                cur(t)->landscape = landscape;
+                cur(t)->lines = (int)floor(block_h(cur(t)) / PITCH + EPS);
+            } else {
+                new_page(t, landscape);
+            }
+            break;
+        }
+        case DT_SECTION:
+            if (t->next_section < t->nsections)
+                t->next_section++;
+            break;
+        case DT_CONTENTS: contents(t); break;
+        }
+    }
+    t->where = NULL;
+    if (!t->failed && doc->colophon)
+        colophon(t, doc->colophon);
+    for (; t->pending_section < t->next_section; t->pending_section++)
+        t->sections[t->pending_section].page = (int)t->npages;
+}
+
+/* ---- drawing ------------------------------------------------------------------------------ */
+
+static cairo_status_t
+write_to_buf(void *closure, const unsigned char *data, unsigned int length)
+{
+    tb_buf_append(closure, data, length);
+    return CAIRO_STATUS_SUCCESS;
+}
+
+static bool
+numbered(const ts *t, size_t i)
+{
+    const page *pg = &t->pages[i];
+    if (pg->blank || pg->lone_colophon)
+        return false;
+    return !(i == 0 && t->doc->format == DT_FORMAT_LETTER);
+}
+
+static void
+draw_page_number(ts *t, cairo_t *cr, int number)
+{
+    /* 4号半角宋体 "— n —": the dashes 7 mm below the block, odd pages right, even pages left,
+     * each indented one character (a landscape page keeps the portrait sheet's place). */
+    const tl_style st = {FONT_SONGTI, SMALL_PT, 0};
+    char text[32];
+    snprintf(text, sizeof text, "\u2014 %d \u2014", number);
+    tl_para *p = tl_para_new_str(t->tf, &st, text);
+    double w = tl_para_line_width(p, 0);
+    double x = number % 2 ? GW_LEFT_PT + GW_BLOCK_W_PT - SMALL_PT - w : GW_LEFT_PT + SMALL_PT;
+    double baseline = GW_TOP_PT + GW_BLOCK_H_PT + units_mm_to_pt(7) + EM_CENTRE * SMALL_PT;
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    tl_para_draw_line(p, 0, cr, x, baseline);
+    tl_para_free(p);
+}
+
+static void
+draw_watermark(ts *t, cairo_t *cr)
+{
+    const tl_style st = {FONT_XIAOBIAOSONG, 96.0, 0};
+    tl_para *p = tl_para_new_str(t->tf, &st, t->doc->watermark);
+    cairo_save(cr);
+    cairo_translate(cr, GW_PAGE_W_PT / 2, GW_PAGE_H_PT / 2);
+    cairo_rotate(cr, -M_PI / 4);
+    cairo_set_source_rgba(cr, 0.5, 0.5, 0.5, 0.18);
+    tl_para_draw_line(p, 0, cr, -tl_para_line_width(p, 0) / 2, EM_CENTRE * st.size_pt);
+    cairo_restore(cr);
+    tl_para_free(p);
+}
 
 static tb_code
-draw_panels(void *user, cairo_t *cr, double x, double y, double w, double h, tb_err *err)
+draw_item(ts *t, cairo_t *cr, size_t page_index, const item *it, typeset_result *res)
 {
-    const struct panel_job *job = user;
-    size_t n = job->fig->panel_count;
-    if (job->opt->draw == NULL || n == 0)
-        return TB_OK;
-    const double gap = 6.0;
-    double pw = (w - gap * (double)(n - 1)) / (double)n;
-    for (size_t i = 0; i < n; i++) {
-        cairo_save(cr);
-        tb_code rc = job->opt->draw(job->opt->draw_user, cr, &job->fig->panels[i],
-                                    x + (double)i * (pw + gap), y, pw, h, err);
-        cairo_restore(cr);
-        if (rc != TB_OK)
-            return rc;
+    const page *pg = &t->pages[page_index];
+    switch (it->kind) {
+    case IT_TEXT: {
+        double base = it->y;
+        if (it->grid)
+            base = y_of_slot(pg, it->slot) + slot_pitch(pg, it->slot) / 2 +
+                   EM_CENTRE * tl_para_size(it->para);
+        cairo_set_source_rgb(cr, it->rgb[0], it->rgb[1], it->rgb[2]);
+        tl_para_draw_line(it->para, it->line, cr, it->x, base);
+        break;
+    }
+    case IT_RULE:
+        cairo_set_source_rgb(cr, it->rgb[0], it->rgb[1], it->rgb[2]);
+        cairo_set_line_width(cr, it->h);
+        cairo_move_to(cr, it->x, it->y);
+        cairo_line_to(cr, it->x + it->w, it->y);
+        cairo_stroke(cr);
+        break;
+    case IT_BOX:
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        cairo_set_line_width(cr, 0.5);
+        cairo_rectangle(cr, it->x, it->y, it->w, it->h);
+        cairo_stroke(cr);
+        break;
+    case IT_PANEL:
+        if (t->opt->draw) {
+            cairo_save(cr);
+            tb_code rc = t->opt->draw(t->opt->draw_user, cr, it->panel, it->x, it->y, it->w, it->h,
+                                      t->err);
+            cairo_restore(cr);
+            if (rc != TB_OK)
+                return rc;
+        }
+        break;
+    case IT_SEAL: {
+        double top = y_of_slot(pg, it->slot) + slot_pitch(pg, it->slot) / 3;
+        if (t->opt->seal) {
+            cairo_surface_t *seal = t->opt->seal;
+            int sw = cairo_image_surface_get_width(seal), sh = cairo_image_surface_get_height(seal);
+            if (sw > 0 && sh > 0) {
+                /* Red multiplied onto the black text, as ink on paper would be. */
+                cairo_save(cr);
+                cairo_translate(cr, it->x, top);
+                cairo_scale(cr, it->w / sw, it->h / sh);
+                cairo_set_source_surface(cr, seal, 0, 0);
+                cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
+                cairo_paint(cr);
+                cairo_restore(cr);
+            }
+        }
+        if (res) {
+            res->seal.page = (int)page_index + 1;
+            res->seal.x_pt = GW_LEFT_PT + it->x;
+            res->seal.y_pt = GW_PAGE_H_PT - (GW_TOP_PT + top + it->h);
+            res->seal.w_pt = it->w;
+            res->seal.h_pt = it->h;
+        }
+        break;
+    }
+    case IT_LEADER: {
+        /* Dotted leader from the entry's end to its page number, right-aligned. */
+        char num[16];
+        snprintf(num, sizeof num, "%d", t->sections[it->section].page);
+        const tl_style st = {FONT_FANGSONG, GW_BODY_PT, 0};
+        tl_para *p = tl_para_new_str(t->tf, &st, num);
+        double nw = tl_para_line_width(p, 0);
+        double base = y_of_slot(pg, it->slot) + slot_pitch(pg, it->slot) / 2 + EM_CENTRE * GW_BODY_PT;
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        tl_para_draw_line(p, 0, cr, it->w - nw, base);
+        for (double x = it->x + 6; x < it->w - nw - 4; x += 6) {
+            cairo_arc(cr, x, base - 1, 0.7, 0, 2 * M_PI);
+            cairo_fill(cr);
+        }
+        tl_para_free(p);
+        break;
+    }
     }
     return TB_OK;
 }
 
-static void
-table(gongwen *gw, const dt_table *t, tb_arena *a)
+static tb_code
+draw(ts *t, tb_buf *out, typeset_result *res)
 {
-    gw_column *cols = tb_arena_array(a, t->column_count + 1, sizeof *cols);
-    size_t body = 0;
-    for (size_t r = 0; r < t->row_count; r++)
-        body += t->rows[r].role != DT_ROW_HEAD;
-    const char **cells = tb_arena_array(a, (body + 1) * t->column_count, sizeof *cells);
-    for (size_t c = 0; c < t->column_count; c++) {
-        cols[c].width_mm = t->columns[c].width_mm;
-        cols[c].align = t->columns[c].align == DT_ALIGN_RIGHT    ? 2
-                        : t->columns[c].align == DT_ALIGN_CENTER ? 1
-                                                                 : 0;
-        cols[c].heading = "";
-    }
-    size_t out = 0;
-    for (size_t r = 0; r < t->row_count; r++) {
-        const dt_row *row = &t->rows[r];
-        size_t c = 0;
-        for (size_t k = 0; k < row->count && c < t->column_count; k++) {
-            const char *s = flat(&row->cells[k].text, a);
-            if (row->role == DT_ROW_HEAD)
-                cols[c].heading = s;
-            else
-                cells[out * t->column_count + c] = s;
-            c += row->cells[k].colspan > 1 ? (size_t)row->cells[k].colspan : 1;
+    cairo_surface_t *surface =
+        cairo_pdf_surface_create_for_stream(write_to_buf, out, GW_PAGE_W_PT, GW_PAGE_H_PT);
+    cairo_pdf_surface_restrict_to_version(surface, CAIRO_PDF_VERSION_1_5);
+    const dt_doc *doc = t->doc;
+    const struct {
+        cairo_pdf_metadata_t key;
+        const char *value;
+    } meta[] = {
+        {CAIRO_PDF_METADATA_TITLE, doc->title},
+        {CAIRO_PDF_METADATA_AUTHOR, doc->author},
+        {CAIRO_PDF_METADATA_SUBJECT, doc->subject},
+        {CAIRO_PDF_METADATA_CREATOR, "tuban"},
+        {CAIRO_PDF_METADATA_CREATE_DATE, doc->create_date},
+    };
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++)
+        if (meta[i].value)
+            cairo_pdf_surface_set_metadata(surface, meta[i].key, meta[i].value);
+    cairo_t *cr = cairo_create(surface);
+    tb_code rc = TB_OK;
+    for (size_t i = 0; i < t->npages && rc == TB_OK; i++) {
+        const page *pg = &t->pages[i];
+        cairo_save(cr);
+        if (pg->landscape) { /* the landscape block turned onto the sheet, its top at the left */
+            cairo_translate(cr, GW_LEFT_PT, GW_TOP_PT + GW_BLOCK_H_PT);
+            cairo_rotate(cr, -M_PI / 2);
+        } else {
+            cairo_translate(cr, GW_LEFT_PT, GW_TOP_PT);
         }
-        out += row->role != DT_ROW_HEAD;
+        for (size_t k = 0; k < pg->n && rc == TB_OK; k++)
+            rc = draw_item(t, cr, i, &pg->items[k], res);
+        cairo_restore(cr);
+        if (numbered(t, i))
+            draw_page_number(t, cr, (int)i + 1);
+        if (doc->watermark && doc->watermark[0])
+            draw_watermark(t, cr);
+        cairo_show_page(cr);
     }
-    gongwen_table(gw, cols, t->column_count, cells, body);
+    /* The outline: one entry per DT_SECTION, nested by level. */
+    int parents[16] = {CAIRO_PDF_OUTLINE_ROOT};
+    for (size_t i = 0; i < t->nsections && rc == TB_OK; i++) {
+        const section *s = &t->sections[i];
+        int level = s->block->level < 1 ? 1 : s->block->level > 15 ? 15 : s->block->level;
+        char *title = g_strdup("");
+        for (size_t k = 0; k < s->block->text.count; k++)
+            if (s->block->text.runs[k].text) {
+                char *joined = g_strconcat(title, s->block->text.runs[k].text, NULL);
+                g_free(title);
+                title = joined;
+            }
+        char *dest = g_strdup_printf("page=%d pos=[%.1f %.1f]", s->page > 0 ? s->page : 1,
+                                     GW_LEFT_PT, GW_TOP_PT + s->y);
+        int id = cairo_pdf_surface_add_outline(surface, parents[level - 1], title, dest, 0);
+        for (int l = level; l < 16; l++)
+            parents[l] = id;
+        g_free(dest);
+        g_free(title);
+    }
+    cairo_destroy(cr);
+    cairo_surface_finish(surface);
+    if (rc == TB_OK && cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS)
+        rc = tb_err_set(t->err, TB_ELIB, "cairo: %s",
+                        cairo_status_to_string(cairo_surface_status(surface)));
+    cairo_surface_destroy(surface);
+    return rc;
 }
 
 tb_code
 typeset_doc(const typeface *tf, const dt_doc *doc, const typeset_options *opt, tb_buf *out,
             typeset_result *res, tb_err *err)
 {
-    tb_arena *a = tb_arena_new(0);
-    gw_metadata meta = {doc->title, doc->author, doc->subject, doc->create_date};
-    gongwen *gw = gongwen_new(tf, out, &meta);
-    gw_rect seal = {0, 0, 0, 0, 0};
-    if (doc->format != DT_FORMAT_PLAIN)
-        gongwen_header(gw, doc->head.mark ? doc->head.mark : "",
-                       doc->head.docno ? doc->head.docno : "");
-    for (size_t i = 0; i < doc->block_count; i++) {
-        const dt_block *b = &doc->blocks[i];
-        switch (b->kind) {
-        case DT_TITLE: gongwen_title(gw, flat(&b->text, a)); break;
-        case DT_ADDRESSEE: gongwen_addressee(gw, flat(&b->text, a)); break;
-        case DT_PARAGRAPH:
-        case DT_NOTE: gongwen_paragraph(gw, GW_BODY, flat(&b->text, a)); break;
-        case DT_HEADING:
-            gongwen_paragraph(gw, b->level == 1 ? GW_HEADING1 : b->level == 2 ? GW_HEADING2
-                                                                              : GW_BODY,
-                              flat(&b->text, a));
-            break;
-        case DT_ATTACHMENT_NOTE: {
-            const char **titles = tb_arena_array(a, b->item_count + 1, sizeof *titles);
-            for (size_t k = 0; k < b->item_count; k++)
-                titles[k] = flat(&b->items[k], a);
-            gongwen_attachment_note(gw, titles, b->item_count);
-            break;
-        }
-        case DT_SIGNATURE:
-            gongwen_signature(gw, b->label ? b->label : "", b->date ? b->date : "",
-                              opt->seal, opt->seal_diameter_mm, &seal);
-            break;
-        case DT_ATTACHMENT:
-            gongwen_attachment_begin(gw, b->label ? b->label : "附件", flat(&b->text, a));
-            break;
-        case DT_TABLE: table(gw, b->table, a); break;
-        case DT_FIGURE: {
-            struct panel_job job = {opt, b->figure};
-            double h = b->figure->height_mm > 0 ? b->figure->height_mm : 95;
-            const char *cap = b->figure->caption.count ? flat(&b->figure->caption, a) : NULL;
-            gongwen_figure(gw, h, cap, draw_panels, &job);
-            break;
-        }
-        case DT_SPACE:
-        case DT_PAGE_BREAK:
-        case DT_SECTION:
-        case DT_CONTENTS: break;
-        }
-    }
-    if (doc->colophon)
-        gongwen_colophon(gw, doc->colophon->cc, doc->colophon->issuer ? doc->colophon->issuer : "",
-                         doc->colophon->print_date ? doc->colophon->print_date : "");
-    tb_code code = gongwen_finish(gw, err);
-    if (res) {
-        res->page_count = gongwen_page_count(gw);
-        res->seal = seal;
-    }
-    gongwen_free(gw);
-    tb_arena_free(a);
-    return code;
+    static const typeset_options none = {0};
+    tb_err local = {0};
+    ts t = {.tf = tf, .doc = doc, .opt = opt ? opt : &none, .err = err ? err : &local};
+    t.limit = doc->page_limit > 0 ? doc->page_limit : DEFAULT_PAGE_LIMIT;
+    if (res)
+        memset(res, 0, sizeof *res);
+    for (size_t i = 0; i < doc->block_count; i++)
+        t.nsections += doc->blocks[i].kind == DT_SECTION;
+    t.sections = g_new0(section, t.nsections + 1);
+    for (size_t i = 0, k = 0; i < doc->block_count; i++)
+        if (doc->blocks[i].kind == DT_SECTION)
+            t.sections[k++].block = &doc->blocks[i];
+    paginate(&t);
+    tb_code rc = t.failed ? t.err->code : TB_OK;
+    if (t.failed && rc == TB_OK)
+        rc = TB_ELIMIT;
+    if (rc == TB_OK)
+        rc = draw(&t, out, res);
+    if (res && rc == TB_OK)
+        res->page_count = (int)t.npages;
+    for (size_t i = 0; i < t.npages; i++)
+        free(t.pages[i].items);
+    free(t.pages);
+    for (size_t i = 0; i < t.nparas; i++)
+        tl_para_free(t.paras[i]);
+    free(t.paras);
+    g_free(t.sections);
+    return rc;
 }

@@ -6,7 +6,7 @@
 #define TB_TYPESET_H
 
 #include "doctree.h"
-#include "gongwen.h"
+#include "gongwen.h" /* page geometry, gw_rect */
 #include "tb_buf.h"
 #include "tb_err.h"
 #include "typeface.h"
