@@ -114,6 +114,75 @@ tb_fs_publish(const char *tmp, const char *path, tb_err *err)
     return TB_OK;
 }
 
+static void
+fsync_parent(const char *path)
+{
+    char *dir = tb_xstrdup(path), *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = '\0';
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+tb_code
+tb_fs_publish_set(char *const *tmps, const char *const *paths, size_t count, tb_err *err)
+{
+    /* 1. Keep every file about to be replaced under a hidden hard link, so it can be put back
+     *    (a link leaves the original in place: readers never see it missing). */
+    char **backup = tb_xcalloc(count + 1, sizeof *backup);
+    tb_code rc = TB_OK;
+    size_t published = 0;
+    for (size_t i = 0; i < count && rc == TB_OK; i++) {
+        struct stat st;
+        if (lstat(paths[i], &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        size_t cap = strlen(paths[i]) + 16;
+        backup[i] = tb_xmalloc(cap);
+        for (unsigned n = 0;; n++) {
+            snprintf(backup[i], cap, "%s.old%u", paths[i], n);
+            if (link(paths[i], backup[i]) == 0)
+                break;
+            if (errno != EEXIST || n > 1000) {
+                rc = tb_err_set(err, TB_EIO, "%s: cannot keep the previous version: %s",
+                                paths[i], strerror(errno));
+                free(backup[i]);
+                backup[i] = NULL;
+                break;
+            }
+        }
+    }
+    /* 2. Publish in order; on the first failure put back what was published. */
+    for (size_t i = 0; i < count && rc == TB_OK; i++, published++)
+        if (rename(tmps[i], paths[i]) != 0)
+            rc = tb_err_set(err, TB_EIO, "%s: rename: %s (nothing was published)", paths[i],
+                            strerror(errno));
+    if (rc != TB_OK)
+        for (size_t j = 0; j < published; j++) {
+            if (backup[j] ? rename(backup[j], paths[j]) == 0 : unlink(paths[j]) == 0) {
+                if (backup[j]) {
+                    free(backup[j]);
+                    backup[j] = NULL;
+                }
+            }
+        }
+    /* 3. The backups are not needed any more (after a failure: the unpublished ones). */
+    for (size_t i = 0; i < count; i++) {
+        if (backup[i])
+            unlink(backup[i]);
+        free(backup[i]);
+    }
+    free(backup);
+    if (rc == TB_OK)
+        for (size_t i = 0; i < count; i++)
+            if (i == 0 || strcmp(paths[i], paths[i - 1]) != 0)
+                fsync_parent(paths[i]);
+    return rc;
+}
+
 tb_code
 tb_fs_write_atomic(const char *path, const void *data, size_t len, tb_err *err)
 {

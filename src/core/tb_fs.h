@@ -22,6 +22,13 @@ tb_code tb_fs_write_temp(const char *path, const void *data, size_t len, char **
                          tb_err *err) TB_MUST_CHECK;
 tb_code tb_fs_publish(const char *tmp, const char *path, tb_err *err) TB_MUST_CHECK;
 
+/* Publishes a set of temporaries (from tb_fs_write_temp) all or nothing: when one rename fails,
+ * the files already published are put back as they were (the previous version, or no file), so
+ * the folders look as they did before the call.  The caller unlinks the temporaries that were
+ * not published (they still exist exactly when the call failed). */
+tb_code tb_fs_publish_set(char *const *tmps, const char *const *paths, size_t count,
+                          tb_err *err) TB_MUST_CHECK;
+
 /* Creates dir (and parents) if missing; "" is TB_EINVAL. */
 tb_code tb_fs_mkdirs(const char *dir, tb_err *err) TB_MUST_CHECK;
 

@@ -121,20 +121,25 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
         goto done;
     if ((code = tb_fs_mkdirs(req->out_dir, err)) != TB_OK)
         goto done;
-    /* Every document goes to a temporary first; only when all are on disk are they renamed
-     * into place, so a full disk half-way leaves the previous set untouched. */
+    /* Every document goes to a temporary first; only when all are on disk are they published,
+     * as a set: a failure half-way leaves the output folder as it was. */
     char **tmp = tb_xcalloc(docs.count + 1, sizeof *tmp);
-    for (size_t i = 0; i < docs.count && code == TB_OK; i++)
+    const char **paths = tb_xcalloc(docs.count + 1, sizeof *paths);
+    for (size_t i = 0; i < docs.count && code == TB_OK; i++) {
+        paths[i] = docs.items[i].path;
         code = tb_fs_write_temp(docs.items[i].path, docs.items[i].pdf.data,
                                 docs.items[i].pdf.len, &tmp[i], err);
+    }
+    if (code == TB_OK)
+        code = tb_fs_publish_set(tmp, paths, docs.count, err);
     for (size_t i = 0; i < docs.count; i++) {
-        if (tmp[i] && code == TB_OK && (code = tb_fs_publish(tmp[i], docs.items[i].path,
-                                                             err)) == TB_OK && on_file)
+        if (code == TB_OK && on_file)
             on_file(user, docs.items[i].path);
-        else if (tmp[i] && code != TB_OK)
+        else if (code != TB_OK && tmp[i])
             unlink(tmp[i]);
         free(tmp[i]);
     }
+    free(paths);
     free(tmp);
 
 done:
