@@ -25,6 +25,7 @@ render_help(void)
            "  --imagery <raster>  base imagery for the maps (default: the office's)\n"
            "  --date <YYYY-MM-DD> 成文日期 (default: today)\n"
            "  --first-number <n>  sequence of the first 发文字号 (default: 1)\n"
+           "  --jobs <n>          documents rendered at once (default: one per core)\n"
            "  -h, --help          this help\n\n"
            "Environment: SOURCE_DATE_EPOCH fixes the signing and creation time (reproducible\n"
            "output).\n"
@@ -43,7 +44,7 @@ print_path(void *user, const char *path)
 static int
 render_run_cmd(int argc, char **argv)
 {
-    enum { OPT_FIRST_NUMBER = 256 };
+    enum { OPT_FIRST_NUMBER = 256, OPT_JOBS };
     static const struct option opts[] = {
         {"office", required_argument, NULL, 'o'},
         {"patches", required_argument, NULL, 'p'},
@@ -52,6 +53,7 @@ render_run_cmd(int argc, char **argv)
         {"imagery", required_argument, NULL, 'i'},
         {"date", required_argument, NULL, 'd'},
         {"first-number", required_argument, NULL, OPT_FIRST_NUMBER},
+        {"jobs", required_argument, NULL, OPT_JOBS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -78,6 +80,14 @@ render_run_cmd(int argc, char **argv)
             if (*end || n < 1 || n > 999999)
                 return cli_fail(TB_EINVAL, "--first-number: expected a number from 1");
             req.opt.first_number = (int)n;
+            break;
+        }
+        case OPT_JOBS: {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 64)
+                return cli_fail(TB_EINVAL, "--jobs: expected a number from 1 to 64");
+            req.jobs = (int)n;
             break;
         }
         case 'h': render_help(); return 0;

@@ -1,6 +1,12 @@
-/* DESIGN: render_run reads and checks all input, renders and signs every document into memory,
- * and only then writes files, each atomically.  So bad input (exit 2) never leaves a partial
- * set of documents behind, and a crash while writing leaves complete files or none. */
+/* DESIGN: render_run reads and checks all input and opens the office once (so bad input or a bad
+ * office exits 2 before any document is made), plans the documents (which patches, which number,
+ * which file), then renders them on `jobs` workers.  Each worker has its own render context —
+ * Pango font maps, GDAL datasets and PROJ transforms, the signing key — made in the thread that
+ * uses it (the contexts are opened one at a time, because adding an office's fonts changes
+ * fontconfig's process-wide configuration).  A document goes to a temporary file as soon as it is
+ * signed and its bytes are freed, so memory stays flat whatever the batch size; only when every
+ * document is on disk are they published, as a set (tb_fs_publish_set).  Output does not depend
+ * on the number of workers: numbers and paths are fixed by the plan. */
 #include "tb_features.h"
 
 #include "docs_int.h"
@@ -8,39 +14,49 @@
 #include "patch_source.h"
 #include "tb_fs.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-typedef struct built_doc {
+enum { RENDER_MAX_JOBS = 64 };
+
+/* One document to make. */
+typedef struct doc_plan {
     char *path;
-    tb_buf pdf;
-} built_doc;
+    const patch **patches; /* borrowed from the plan's array */
+    size_t count;
+    int number;
+    char *tmp; /* the rendered temporary, once written */
+} doc_plan;
 
-typedef struct built_docs {
-    built_doc *items;
+typedef struct doc_plans {
+    doc_plan *items;
     size_t count, cap;
-} built_docs;
+    const patch **selection; /* owns the pointer array the plans point into */
+} doc_plans;
 
-static tb_buf *
-built_docs_add(built_docs *d, const char *path)
+static doc_plan *
+plans_add(doc_plans *d)
 {
     if (d->count == d->cap)
         d->items = tb_xrealloc(d->items, (d->cap = d->cap ? d->cap * 2 : 8) * sizeof *d->items);
-    built_doc *b = &d->items[d->count++];
-    b->path = tb_xstrdup(path);
-    b->pdf = (tb_buf)TB_BUF_INIT;
-    return &b->pdf;
+    doc_plan *p = &d->items[d->count++];
+    memset(p, 0, sizeof *p);
+    return p;
 }
 
 static void
-built_docs_release(built_docs *d)
+plans_release(doc_plans *d)
 {
     for (size_t i = 0; i < d->count; i++) {
+        if (d->items[i].tmp)
+            unlink(d->items[i].tmp);
+        free(d->items[i].tmp);
         free(d->items[i].path);
-        tb_buf_release(&d->items[i].pdf);
     }
     free(d->items);
+    free(d->selection);
 }
 
 static int
@@ -53,39 +69,48 @@ by_township_then_id(const void *x, const void *y)
 
 /* One notice per township with illegal patches, in township-code order. */
 static tb_code
-build_notices(render_ctx *rc, const render_request *req, const patch_set *set, built_docs *out,
-              tb_err *err)
+plan_notices(const render_request *req, const patch_set *set, doc_plans *out, tb_err *err)
 {
+    (void)err;
     const patch **illegal = tb_xmalloc_array(set->count + 1, sizeof *illegal);
+    out->selection = illegal;
     size_t n = 0;
     for (size_t i = 0; i < set->count; i++)
         if (set->items[i].legality == LEGALITY_ILLEGAL)
             illegal[n++] = &set->items[i];
     qsort(illegal, n, sizeof *illegal, by_township_then_id);
-    tb_code code = TB_OK;
     int number = req->opt.first_number;
-    for (size_t i = 0; i < n && code == TB_OK;) {
+    for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j < n && strcmp(illegal[j]->admin_code, illegal[i]->admin_code) == 0)
             j++;
+        doc_plan *p = plans_add(out);
         size_t len = strlen(req->out_dir) + strlen(illegal[i]->admin_code) + 16;
-        char *path = tb_xmalloc(len);
-        snprintf(path, len, "%s/notice-%s.pdf", req->out_dir, illegal[i]->admin_code);
-        code = notice_render(rc, illegal + i, j - i, &req->opt, number++,
-                             built_docs_add(out, path), err);
-        free(path);
+        p->path = tb_xmalloc(len);
+        snprintf(p->path, len, "%s/notice-%s.pdf", req->out_dir, illegal[i]->admin_code);
+        p->patches = illegal + i;
+        p->count = j - i;
+        p->number = number++;
         i = j;
     }
-    free(illegal);
-    return code;
+    return TB_OK;
+}
+
+static tb_code
+render_notice_plan(render_ctx *rc, const render_request *req, const doc_plan *p, tb_buf *out,
+                   tb_err *err)
+{
+    return notice_render(rc, p->patches, p->count, &req->opt, p->number, out, err);
 }
 
 static const struct doc_kind {
     const char *name;
-    tb_code (*build)(render_ctx *rc, const render_request *req, const patch_set *set,
-                     built_docs *out, tb_err *err);
+    tb_code (*plan)(const render_request *req, const patch_set *set, doc_plans *out,
+                    tb_err *err);
+    tb_code (*render)(render_ctx *rc, const render_request *req, const doc_plan *p, tb_buf *out,
+                      tb_err *err);
 } kinds[] = {
-    {"notice", build_notices},
+    {"notice", plan_notices, render_notice_plan},
 };
 
 const char *const *
@@ -95,6 +120,75 @@ render_kind_names(void)
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         names[i] = kinds[i].name;
     return names;
+}
+
+int
+render_default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > RENDER_MAX_JOBS ? RENDER_MAX_JOBS : (int)n;
+}
+
+/* ---- the workers ---------------------------------------------------------------------------- */
+
+typedef struct batch {
+    const render_request *req;
+    const struct doc_kind *kind;
+    doc_plans *plans;
+    pthread_mutex_t lock;     /* guards next, failed, err, and render_ctx_open */
+    pthread_barrier_t opened; /* every worker's context is open before any renders */
+    size_t next;
+    bool failed;
+    tb_err err;               /* the first failure */
+} batch;
+
+typedef struct worker {
+    batch *b;
+    render_ctx *rc; /* worker 0 gets the context opened by render_run; others open their own */
+} worker;
+
+static void
+batch_fail(batch *b, const tb_err *e)
+{
+    pthread_mutex_lock(&b->lock);
+    if (!b->failed) {
+        b->failed = true;
+        b->err = *e;
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void *
+worker_run(void *arg)
+{
+    worker *w = arg;
+    batch *b = w->b;
+    tb_err err = {0};
+    if (w->rc == NULL) {
+        pthread_mutex_lock(&b->lock);
+        w->rc = render_ctx_open(b->req->office_dir, b->req->imagery_path, &err);
+        pthread_mutex_unlock(&b->lock);
+        if (w->rc == NULL)
+            batch_fail(b, &err);
+    }
+    pthread_barrier_wait(&b->opened);
+    tb_buf pdf = TB_BUF_INIT;
+    while (w->rc) {
+        pthread_mutex_lock(&b->lock);
+        size_t i = b->failed ? b->plans->count : b->next++;
+        pthread_mutex_unlock(&b->lock);
+        if (i >= b->plans->count)
+            break;
+        doc_plan *p = &b->plans->items[i];
+        pdf.len = 0;
+        if (b->kind->render(w->rc, b->req, p, &pdf, &err) != TB_OK ||
+            tb_fs_write_temp(p->path, pdf.data, pdf.len, &p->tmp, &err) != TB_OK) {
+            batch_fail(b, &err);
+            break;
+        }
+    }
+    tb_buf_release(&pdf);
+    return NULL;
 }
 
 tb_code
@@ -107,9 +201,12 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
     if (kind == NULL)
         return tb_err_set(err, TB_EINVAL, "unknown document kind '%s' (available: notice)",
                           req->kind);
+    int jobs = req->jobs > 0 ? req->jobs : render_default_jobs();
+    if (jobs > RENDER_MAX_JOBS)
+        return tb_err_set(err, TB_EINVAL, "--jobs %d: at most %d", jobs, RENDER_MAX_JOBS);
 
     tb_arena *a = tb_arena_new(0);
-    built_docs docs = {NULL, 0, 0};
+    doc_plans plans = {0};
     render_ctx *rc = NULL;
     tb_code code = TB_OK;
     patch_set *set = patch_set_load(req->patches_path, req->layer, a, err);
@@ -117,33 +214,56 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
         code = err->code;
         goto done;
     }
-    if ((code = kind->build(rc, req, set, &docs, err)) != TB_OK)
+    if ((code = kind->plan(req, set, &plans, err)) != TB_OK)
         goto done;
     if ((code = tb_fs_mkdirs(req->out_dir, err)) != TB_OK)
         goto done;
-    /* Every document goes to a temporary first; only when all are on disk are they published,
-     * as a set: a failure half-way leaves the output folder as it was. */
-    char **tmp = tb_xcalloc(docs.count + 1, sizeof *tmp);
-    const char **paths = tb_xcalloc(docs.count + 1, sizeof *paths);
-    for (size_t i = 0; i < docs.count && code == TB_OK; i++) {
-        paths[i] = docs.items[i].path;
-        code = tb_fs_write_temp(docs.items[i].path, docs.items[i].pdf.data,
-                                docs.items[i].pdf.len, &tmp[i], err);
+
+    size_t nworkers = (size_t)jobs < plans.count ? (size_t)jobs : plans.count;
+    if (nworkers == 0)
+        nworkers = 1;
+    batch b = {.req = req, .kind = kind, .plans = &plans};
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_barrier_init(&b.opened, NULL, (unsigned)nworkers);
+    worker *ws = tb_xcalloc(nworkers, sizeof *ws);
+    pthread_t *threads = tb_xcalloc(nworkers, sizeof *threads);
+    ws[0] = (worker){&b, rc}; /* the main thread made rc: it works with it itself */
+    for (size_t i = 1; i < nworkers; i++) {
+        ws[i] = (worker){&b, NULL};
+        if (pthread_create(&threads[i], NULL, worker_run, &ws[i]) != 0)
+            TB_ASSERT(!"pthread_create failed");
     }
+    worker_run(&ws[0]);
+    for (size_t i = 1; i < nworkers; i++) {
+        pthread_join(threads[i], NULL);
+        render_ctx_close(ws[i].rc);
+    }
+    free(threads);
+    free(ws);
+    pthread_barrier_destroy(&b.opened);
+    pthread_mutex_destroy(&b.lock);
+    if (b.failed) {
+        code = tb_err_set(err, b.err.code, "%s", b.err.msg);
+        goto done;
+    }
+
+    char **tmps = tb_xcalloc(plans.count + 1, sizeof *tmps);
+    const char **paths = tb_xcalloc(plans.count + 1, sizeof *paths);
+    for (size_t i = 0; i < plans.count; i++)
+        tmps[i] = plans.items[i].tmp, paths[i] = plans.items[i].path;
+    code = tb_fs_publish_set(tmps, paths, plans.count, err);
     if (code == TB_OK)
-        code = tb_fs_publish_set(tmp, paths, docs.count, err);
-    for (size_t i = 0; i < docs.count; i++) {
-        if (code == TB_OK && on_file)
-            on_file(user, docs.items[i].path);
-        else if (code != TB_OK && tmp[i])
-            unlink(tmp[i]);
-        free(tmp[i]);
-    }
+        for (size_t i = 0; i < plans.count; i++) {
+            free(plans.items[i].tmp); /* published: nothing to unlink */
+            plans.items[i].tmp = NULL;
+            if (on_file)
+                on_file(user, plans.items[i].path);
+        }
     free(paths);
-    free(tmp);
+    free(tmps);
 
 done:
-    built_docs_release(&docs);
+    plans_release(&plans); /* unlinks every temporary that was not published */
     render_ctx_close(rc);
     tb_arena_free(a);
     return code;

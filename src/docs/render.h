@@ -41,15 +41,21 @@ typedef struct render_request {
     const char *out_dir;
     const char *imagery_path; /* NULL = the office's */
     render_options opt;
+    int jobs;                 /* workers; 0 = one per core (render_default_jobs) */
 } render_request;
 
 /* Called with the path of every file written, in order. */
 typedef void render_output_fn(void *user, const char *path);
 
-/* Renders every document of req->kind.  All input is read and checked, and every document is
- * rendered and signed, before the first file is written; each file is written atomically. */
+/* Renders every document of req->kind on req->jobs workers.  All input is read and the office
+ * loaded before the first document is made; each document is streamed to a temporary file in the
+ * output folder, and the set is published only when every document succeeded (a failure leaves
+ * the folder as it was).  The bytes written do not depend on the number of workers. */
 tb_code render_run(const render_request *req, render_output_fn *on_file, void *user,
                    tb_err *err) TB_MUST_CHECK;
+
+/* One worker per core (at least 1, at most 64). */
+int render_default_jobs(void);
 
 /* Names of the document kinds, for --help ("notice", ...), NULL-terminated. */
 const char *const *render_kind_names(void);
