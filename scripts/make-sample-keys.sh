@@ -14,15 +14,55 @@ chmod 700 "$keys"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 umask 077
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
-  -subj "/CN=tuban sample CA (throwaway)/O=tuban samples" \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-  -keyout "$tmp/ca.key" -out "$keys/ca.crt" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+# Valid from 2020 to 2035, so documents can be signed with a fixed SOURCE_DATE_EPOCH in the past
+# (signing outside a certificate's validity is refused).  `openssl ca` is the OpenSSL 3.0 command
+# that sets a start date.
+# TUBAN_SAMPLE_CA=<dir>: issue from the CA kept there (made on first use, key kept) rather than a
+# throwaway one, so tests can give several offices, or attackers, the same CA.
+# TUBAN_SAMPLE_KEY_USAGE: the signer's keyUsage (default: digitalSignature, nonRepudiation).
+ca_dir=${TUBAN_SAMPLE_CA:-$tmp/ca}
+key_usage=${TUBAN_SAMPLE_KEY_USAGE:-critical,digitalSignature,nonRepudiation}
+mkdir -p "$ca_dir" "$tmp/db"
+: >"$tmp/db/index.txt"
+openssl rand -hex 8 >"$tmp/db/serial"
+cat >"$tmp/ca.cnf" <<EOF
+[ca]
+default_ca = sample
+[sample]
+database = $tmp/db/index.txt
+new_certs_dir = $tmp/db
+serial = $tmp/db/serial
+default_md = sha256
+policy = anything
+preserve = yes
+unique_subject = no
+[anything]
+commonName = supplied
+organizationName = optional
+EOF
+issue() { # csr out extfile [selfsign]
+  local by=(-cert "$ca_dir/ca.crt")
+  [ -z "${4:-}" ] || by=(-selfsign)
+  openssl ca -batch -config "$tmp/ca.cnf" -utf8 -notext -startdate 20200101000000Z \
+    -enddate 20351231235959Z -in "$1" -out "$2" -keyfile "$ca_dir/ca.key" -extfile "$3" \
+    "${by[@]}" >"$tmp/ca.log" 2>&1 || { cat "$tmp/ca.log" >&2; exit 1; }
+}
+if [ ! -f "$ca_dir/ca.key" ]; then
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -subj "/CN=tuban sample CA (throwaway)/O=tuban samples" -keyout "$ca_dir/ca.key" \
+    -out "$tmp/ca.csr" 2>/dev/null
+  printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n' >"$tmp/ca.ext"
+  issue "$tmp/ca.csr" "$ca_dir/ca.crt" "$tmp/ca.ext" selfsign
+fi
+cp "$ca_dir/ca.crt" "$keys/ca.crt"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
   -subj "/CN=$name/O=tuban samples" -utf8 -keyout "$keys/office.key" -out "$tmp/office.csr" 2>/dev/null
-printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\nextendedKeyUsage=emailProtection,1.3.6.1.4.1.311.10.3.12\n' > "$tmp/ext"
-openssl x509 -req -in "$tmp/office.csr" -CA "$keys/ca.crt" -CAkey "$tmp/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
-  -days 1825 -extfile "$tmp/ext" -out "$keys/office.crt" 2>/dev/null
+printf 'basicConstraints=CA:FALSE\nkeyUsage=%s\nextendedKeyUsage=emailProtection,1.3.6.1.4.1.311.10.3.12\nauthorityKeyIdentifier=keyid\n' "$key_usage" > "$tmp/ext"
+issue "$tmp/office.csr" "$keys/office.crt" "$tmp/ext"
 chmod 600 "$keys/office.key"
 chmod 644 "$keys/office.crt" "$keys/ca.crt"
-echo "sample keys: $keys (throwaway CA; the CA's private key was discarded)" >&2
+if [ -n "${TUBAN_SAMPLE_CA:-}" ]; then
+  echo "sample keys: $keys (CA in $TUBAN_SAMPLE_CA)" >&2
+else
+  echo "sample keys: $keys (throwaway CA; the CA's private key was discarded)" >&2
+fi

@@ -2,19 +2,42 @@
 
 #include "cli.h"
 #include "pdfsig.h"
+#include "tb_arena.h"
 #include "tb_fs.h"
+#include "tpl.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 static void
 verify_help(void)
 {
-    printf("Usage: tuban verify <file.pdf> [--trust <ca.pem>]\n\n"
-           "Checks every signature in the PDF: that each CMS signature verifies, that the signed\n"
-           "bytes are unmodified and that the last signature covers the whole file.  With --trust\n"
-           "the signer's certificate must chain to that CA.  (The archive check comes with the\n"
-           "archive.)\n\nExit status: 0 all valid, 1 a signature is invalid, 2 bad usage or input.\n");
+    printf("Usage: tuban verify <file.pdf> [--office <dir>] [--trust <ca.pem>]\n\n"
+           "Checks the document's signatures and says what it found:\n"
+           "  - each signature: its CMS verifies over its byte range, which covers all of its\n"
+           "    revision but the signature itself;\n"
+           "  - every revision after the first signature: what it changed, and that it only\n"
+           "    added signatures (fields, widgets, appearances); any other change (page content,\n"
+           "    resources, the catalogue) is a modification;\n"
+           "  - with --trust or --office: each signer's certificate chains to the trust anchor at\n"
+           "    its signing time and allows signing (key usage);\n"
+           "  - with --office: the first signer is that office (its certificate's subject and\n"
+           "    issuer), and its chain file is the trust anchor unless --trust is given.\n\n"
+           "Exit status: 0 valid, 1 not valid (the output names what failed), 2 bad usage or\n"
+           "input.\n");
+}
+
+/* Prints detail ("a; b; c") one item a line. */
+static void
+print_detail(const char *detail)
+{
+    for (const char *p = detail; *p;) {
+        const char *q = strstr(p, "; ");
+        size_t n = q ? (size_t)(q - p) : strlen(p);
+        printf("  %.*s\n", (int)n, p);
+        p += n + (q ? 2 : 0);
+    }
 }
 
 static int
@@ -22,15 +45,18 @@ verify_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"trust", required_argument, NULL, 't'},
+        {"office", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *trust = NULL;
+    const char *trust = NULL, *office_dir = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 't')
             trust = optarg;
+        else if (c == 'o')
+            office_dir = optarg;
         else if (c == 'h') {
             verify_help();
             return 0;
@@ -43,17 +69,50 @@ verify_run(int argc, char **argv)
     tb_err err = {0};
     tb_buf pdf = TB_BUF_INIT;
     pdfsig_info info = {0};
-    if (tb_fs_read(path, (size_t)1 << 30, &pdf, &err) != TB_OK ||
-        pdfsig_verify(pdf.data, pdf.len, trust, &info, &err) != TB_OK) {
+    tb_arena *a = tb_arena_new(0);
+    pdfsig_verify_opts vo = {trust, NULL};
+    if (office_dir != NULL) {
+        const tpl_office *o = tpl_office_load(office_dir, a, &err);
+        if (o == NULL) {
+            tb_arena_free(a);
+            return cli_fail(err.code, err.msg);
+        }
+        vo.first_signer = o->cert_path;
+        if (vo.trust_pem == NULL)
+            vo.trust_pem = o->chain_path;
+        if (vo.trust_pem == NULL) {
+            tb_arena_free(a);
+            return cli_fail(TB_EINVAL, "verify: the office names no chain (CA) file; give --trust");
+        }
+    }
+    if (tb_fs_read(path, (size_t)PDFSIG_MAX_INPUT + 1, &pdf, &err) != TB_OK ||
+        pdfsig_verify(pdf.data, pdf.len, &vo, &info, &err) != TB_OK) {
         tb_buf_release(&pdf);
+        tb_arena_free(a);
         return cli_fail(err.code, err.msg);
     }
     tb_buf_release(&pdf);
-    bool ok = info.count > 0 && info.all_valid && info.covers_whole_file;
-    printf("%s: %d signature(s); %s; signer: %s\n%s\n", path, info.count,
-           ok ? "valid, document unmodified" : "NOT VALID", info.signer[0] ? info.signer : "-",
-           info.detail);
-    return ok ? 0 : 1;
+    tb_arena_free(a);
+    printf("%s: %d signature(s) in %d revision(s); %s; issued by: %s\n", path, info.count,
+           info.revisions,
+           info.ok ? "valid, unmodified since signing" : "NOT VALID",
+           info.signer[0] ? info.signer : "-");
+    if (!info.ok) {
+        if (info.count == 0)
+            printf("  FAILED: no signatures\n");
+        if (info.count > 0 && !info.all_valid)
+            printf("  FAILED: a signature does not verify\n");
+        if (info.count > 0 && !info.covers_whole_file)
+            printf("  FAILED: the file was changed after the last signature\n");
+        if (info.count > 0 && !info.unmodified)
+            printf("  FAILED: a revision after the first signature modifies the document\n");
+        if (vo.trust_pem && info.count > 0 && !info.trusted)
+            printf("  FAILED: a signer's certificate is not trusted for signing\n");
+        if (vo.first_signer && info.count > 0 && !info.first_signer_ok)
+            printf("  FAILED: the first signer is not the issuing office\n");
+    }
+    print_detail(info.detail);
+    return info.ok ? 0 : 1;
 }
 
 const cli_command cmd_verify = {"verify", "check a document's signatures", verify_run,

@@ -17,6 +17,7 @@ struct render_ctx {
     typeface *tf;
     cairo_surface_t *seal;
     pdfsig_signer *signer;
+    pdfsig_image *seal_image; /* the seal as the signature's appearance */
     map_basemap *basemap;     /* NULL when the office has no imagery */
 };
 

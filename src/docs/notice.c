@@ -313,7 +313,8 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
         .subject = docno,
         .create_date = created,
     };
-    typeset_options topt = {draw_map, rc, rc->seal, o->seal_diameter_mm};
+    /* No seal in the page content: it is the signature's appearance (pdfsig_field below). */
+    typeset_options topt = {draw_map, rc, NULL, o->seal_diameter_mm};
     typeset_result res;
     if ((code = typeset_doc(rc->tf, &doc, &topt, out, &res, err)) != TB_OK)
         goto done;
@@ -327,6 +328,8 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
         .reason = tb_arena_printf(a, "整改通知书 %s", docno),
         .location = o->county_name,
         .signing_time = opt->signing_time,
+        .appearance = rc->seal_image,
+        .certify = o->certify,
     };
     code = pdfsig_sign(out, rc->signer, &field, err);
 

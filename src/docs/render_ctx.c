@@ -4,6 +4,7 @@
 
 #include "tb_fs.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,36 @@ load_seal(const char *path, tb_err *err)
     return s;
 }
 
+/* The seal as the signature widget's appearance: straight RGBA from Cairo's premultiplied
+ * ARGB32. */
+static pdfsig_image *
+seal_image_of(cairo_surface_t *s, tb_err *err)
+{
+    cairo_surface_flush(s);
+    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    int stride = cairo_image_surface_get_stride(s);
+    const unsigned char *px = cairo_image_surface_get_data(s);
+    if (px == NULL || cairo_image_surface_get_format(s) != CAIRO_FORMAT_ARGB32) {
+        tb_err_set(err, TB_EFORMAT, "seal image: expected a PNG with an alpha channel");
+        return NULL;
+    }
+    unsigned char *rgba = tb_xmalloc_array((size_t)w * (size_t)h, 4);
+    for (int y = 0; y < h; y++) {
+        const uint32_t *row = (const uint32_t *)(const void *)(px + (size_t)y * (size_t)stride);
+        for (int x = 0; x < w; x++) {
+            uint32_t v = row[x];
+            unsigned a = v >> 24, c[3] = {(v >> 16) & 255, (v >> 8) & 255, v & 255};
+            unsigned char *o = rgba + 4 * ((size_t)y * (size_t)w + (size_t)x);
+            for (int k = 0; k < 3; k++)
+                o[k] = (unsigned char)(a ? (c[k] * 255 + a / 2) / a : 0);
+            o[3] = (unsigned char)a;
+        }
+    }
+    pdfsig_image *im = pdfsig_image_new(rgba, w, h, err);
+    free(rgba);
+    return im;
+}
+
 render_ctx *
 render_ctx_open(const char *office_dir, const char *imagery_path, tb_err *err)
 {
@@ -77,8 +108,11 @@ render_ctx_open(const char *office_dir, const char *imagery_path, tb_err *err)
                    "scripts/make-sample-keys.sh makes one)", rc->office->key_path);
         goto fail;
     }
+    pdfsig_key_opts ko = {rc->office->passphrase_file, rc->office->passphrase_env};
     if (!(rc->signer = pdfsig_signer_load(rc->office->key_path, rc->office->cert_path,
-                                          rc->office->chain_path, err)))
+                                          rc->office->chain_path, &ko, err)))
+        goto fail;
+    if (!(rc->seal_image = seal_image_of(rc->seal, err)))
         goto fail;
     const char *imagery = imagery_path ? imagery_path : rc->office->imagery_path;
     if (imagery && !(rc->basemap = map_basemap_open(imagery, err)))
@@ -97,6 +131,7 @@ render_ctx_close(render_ctx *rc)
         return;
     map_basemap_close(rc->basemap);
     pdfsig_signer_free(rc->signer);
+    pdfsig_image_free(rc->seal_image);
     if (rc->seal)
         cairo_surface_destroy(rc->seal);
     typeface_free(rc->tf);

@@ -286,14 +286,10 @@ pdfobj_array_next(const pdfobj_doc *d, const pdfobj_val *arr, size_t *cursor, pd
 }
 
 tb_code
-pdfobj_load(const pdfobj_doc *d, long long num, pdfobj_val *out, int *gen_out, tb_err *err)
+pdfobj_load_at(const pdfobj_doc *d, long long num, int gen, size_t offset, pdfobj_val *out,
+               tb_err *err)
 {
-    if (num <= 0 || (unsigned long long)num >= d->xref_len || !d->xref[num].known ||
-        !d->xref[num].in_use)
-        return tb_err_set(err, TB_EFORMAT, "PDF: object %lld is not in the cross-reference table",
-                          num);
-    const pdfobj_entry *e = &d->xref[num];
-    size_t pos = skip_ws(d->p, d->len, e->offset);
+    size_t pos = skip_ws(d->p, d->len, offset);
     long long n, g;
     size_t end = regular_end(d->p, d->len, pos);
     bool ok = parse_uint(d->p, pos, end, &n);
@@ -303,13 +299,79 @@ pdfobj_load(const pdfobj_doc *d, long long num, pdfobj_val *out, int *gen_out, t
     pos = skip_ws(d->p, d->len, end);
     end = regular_end(d->p, d->len, pos);
     ok = ok && end - pos == 3 && memcmp(d->p + pos, "obj", 3) == 0;
-    if (!ok || n != num || g != e->gen)
+    if (!ok || n != num || g != gen)
         return tb_err_set(err, TB_EFORMAT,
                           "PDF: object %lld: no \"%lld %d obj\" at offset %zu (bad xref offset)",
-                          num, num, e->gen, e->offset);
+                          num, num, gen, offset);
+    return parse_at(d->p, d->len, end, 0, out, err);
+}
+
+tb_code
+pdfobj_load(const pdfobj_doc *d, long long num, pdfobj_val *out, int *gen_out, tb_err *err)
+{
+    if (num <= 0 || (unsigned long long)num >= d->xref_len || !d->xref[num].known ||
+        !d->xref[num].in_use)
+        return tb_err_set(err, TB_EFORMAT, "PDF: object %lld is not in the cross-reference table",
+                          num);
+    const pdfobj_entry *e = &d->xref[num];
     if (gen_out)
         *gen_out = e->gen;
-    return parse_at(d->p, d->len, end, 0, out, err);
+    return pdfobj_load_at(d, num, e->gen, e->offset, out, err);
+}
+
+bool
+pdfobj_is_stream(const pdfobj_doc *d, const pdfobj_val *v)
+{
+    size_t pos = skip_ws(d->p, d->len, v->end);
+    return v->kind == PDFOBJ_DICT && d->len - pos >= 6 && memcmp(d->p + pos, "stream", 6) == 0;
+}
+
+bool
+pdfobj_equal(const pdfobj_doc *d, const pdfobj_val *a, const pdfobj_val *b)
+{
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case PDFOBJ_NUMBER:
+        if (a->is_int && b->is_int)
+            return a->num == b->num;
+        break; /* reals: compare their text */
+    case PDFOBJ_REF:
+        return a->num == b->num && a->gen == b->gen;
+    case PDFOBJ_ARRAY: {
+        size_t ca = 0, cb = 0;
+        pdfobj_val x, y;
+        for (;;) {
+            bool hx = pdfobj_array_next(d, a, &ca, &x), hy = pdfobj_array_next(d, b, &cb, &y);
+            if (hx != hy || (hx && !pdfobj_equal(d, &x, &y)))
+                return false;
+            if (!hx)
+                return true;
+        }
+    }
+    case PDFOBJ_DICT: {
+        size_t ca = 0, na = 0, nb = 0;
+        pdfobj_val k, v, w, k2;
+        while (pdfobj_dict_next(d, b, &ca, &k, &v))
+            nb++;
+        ca = 0;
+        while (pdfobj_dict_next(d, a, &ca, &k, &v)) {
+            na++;
+            size_t cb = 0;
+            bool found = false;
+            while (!found && pdfobj_dict_next(d, b, &cb, &k2, &w))
+                found = k2.end - k2.start == k.end - k.start &&
+                        memcmp(d->p + k.start, d->p + k2.start, k.end - k.start) == 0;
+            if (!found || !pdfobj_equal(d, &v, &w))
+                return false;
+        }
+        return na == nb;
+    }
+    default:
+        break;
+    }
+    return a->end - a->start == b->end - b->start &&
+           memcmp(d->p + a->start, d->p + b->start, a->end - a->start) == 0;
 }
 
 tb_code
@@ -333,9 +395,41 @@ xref_grow(pdfobj_doc *d, size_t n)
     d->xref_len = n;
 }
 
-/* Reads one "xref ... trailer <<...>>" section at off; sets *trailer. */
+/* Appends one entry of the section being read. */
+static void
+entry_add(pdfobj_doc *d, size_t *cap, long long num, size_t offset, int gen, bool in_use)
+{
+    if (d->nentries == *cap)
+        d->entries = tb_xrealloc(d->entries, (*cap = *cap ? *cap * 2 : 64) * sizeof *d->entries);
+    d->entries[d->nentries++] = (pdfobj_xentry){num, offset, gen, in_use};
+}
+
+/* Where the revision whose trailer ends at pos ends: after "startxref n %%EOF" and one
+ * end-of-line; pos itself when that is not there. */
+static size_t
+revision_end(const unsigned char *p, size_t len, size_t pos)
+{
+    size_t i = skip_ws(p, len, pos);
+    if (len - i < 9 || memcmp(p + i, "startxref", 9) != 0)
+        return pos;
+    i = skip_ws(p, len, i + 9);
+    i = regular_end(p, len, i);
+    while (i < len && is_ws(p[i]))
+        i++;
+    if (len - i < 5 || memcmp(p + i, "%%EOF", 5) != 0)
+        return pos;
+    i += 5;
+    if (i < len && p[i] == '\r')
+        i++;
+    if (i < len && p[i] == '\n')
+        i++;
+    return i;
+}
+
+/* Reads one "xref ... trailer <<...>>" section at off; sets *trailer and records its entries. */
 static tb_code
-read_xref_section(pdfobj_doc *d, size_t off, pdfobj_val *trailer, tb_err *err)
+read_xref_section(pdfobj_doc *d, size_t off, pdfobj_val *trailer, size_t *entries_cap,
+                  tb_err *err)
 {
     const unsigned char *p = d->p;
     size_t len = d->len;
@@ -386,15 +480,16 @@ read_xref_section(pdfobj_doc *d, size_t off, pdfobj_val *trailer, tb_err *err)
             if (!ok)
                 return tb_err_set(err, TB_EFORMAT, "PDF: bad xref entry for object %lld",
                                   first + i);
+            if (p[pos] == 'n' && (unsigned long long)o >= len)
+                return tb_err_set(err, TB_EFORMAT,
+                                  "PDF: object %lld offset %lld beyond end of file",
+                                  first + i, o);
+            entry_add(d, entries_cap, first + i, (size_t)o, (int)g, p[pos] == 'n');
             pdfobj_entry *e = &d->xref[first + i];
             if (!e->known) { /* newest section first: the first definition wins */
                 e->known = true;
                 e->in_use = p[pos] == 'n';
                 e->gen = (int)g;
-                if (e->in_use && (unsigned long long)o >= len)
-                    return tb_err_set(err, TB_EFORMAT,
-                                      "PDF: object %lld offset %lld beyond end of file",
-                                      first + i, o);
                 e->offset = (size_t)o;
             }
             pos = end;
@@ -437,7 +532,7 @@ pdfobj_doc_open(pdfobj_doc *d, const unsigned char *p, size_t len, tb_err *err)
     d->p = p;
     d->len = len;
     size_t visited[PDFOBJ_MAX_XREF_SECTIONS];
-    size_t nvisited = 0;
+    size_t nvisited = 0, entries_cap = 0;
     tb_code rc = TB_OK;
     if (len < 8 || memcmp(p, "%PDF-", 5) != 0) {
         rc = tb_err_set(err, TB_EFORMAT, "PDF: no %%PDF- header");
@@ -462,9 +557,14 @@ pdfobj_doc_open(pdfobj_doc *d, const unsigned char *p, size_t len, tb_err *err)
         }
         visited[nvisited++] = off;
         pdfobj_val trailer;
-        rc = read_xref_section(d, off, &trailer, err);
+        size_t first_entry = d->nentries;
+        rc = read_xref_section(d, off, &trailer, &entries_cap, err);
         if (rc != TB_OK)
             goto fail;
+        d->sections = tb_xrealloc(d->sections, (d->nsections + 1) * sizeof *d->sections);
+        d->sections[d->nsections++] =
+            (pdfobj_section){off, revision_end(p, len, trailer.end), trailer, first_entry,
+                             d->nentries - first_entry};
         if (nvisited == 1)
             d->trailer = trailer;
         pdfobj_val prev;
@@ -487,6 +587,11 @@ pdfobj_doc_open(pdfobj_doc *d, const unsigned char *p, size_t len, tb_err *err)
     d->size = size.num;
     if ((unsigned long long)d->size < d->xref_len)
         d->size = (long long)d->xref_len;
+    for (size_t i = 0; i < d->nsections / 2; i++) { /* read newest first; kept oldest first */
+        pdfobj_section t = d->sections[i];
+        d->sections[i] = d->sections[d->nsections - 1 - i];
+        d->sections[d->nsections - 1 - i] = t;
+    }
     return TB_OK;
 fail:
     pdfobj_doc_close(d);
@@ -499,6 +604,10 @@ pdfobj_doc_close(pdfobj_doc *d)
     if (d == NULL)
         return;
     free(d->xref);
+    free(d->sections);
+    free(d->entries);
     d->xref = NULL;
-    d->xref_len = 0;
+    d->sections = NULL;
+    d->entries = NULL;
+    d->xref_len = d->nsections = d->nentries = 0;
 }

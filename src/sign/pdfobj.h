@@ -49,6 +49,22 @@ typedef struct pdfobj_entry {
     bool known;  /* some xref section defined it */
 } pdfobj_entry;
 
+/* One entry of one cross-reference section, as written there. */
+typedef struct pdfobj_xentry {
+    long long num;
+    size_t offset;
+    int gen;
+    bool in_use;
+} pdfobj_xentry;
+
+/* One revision: a cross-reference section, its trailer and where its "%%EOF" line ends. */
+typedef struct pdfobj_section {
+    size_t xref_at;       /* offset of "xref" */
+    size_t end;           /* after "%%EOF" and its end-of-line; the trailer's end if none */
+    pdfobj_val trailer;
+    size_t first, count;  /* its entries: entries[first .. first + count) */
+} pdfobj_section;
+
 typedef struct pdfobj_doc {
     const unsigned char *p;
     size_t len;
@@ -57,6 +73,10 @@ typedef struct pdfobj_doc {
     long long size;     /* /Size of the newest trailer (at least xref_len) */
     size_t startxref;   /* offset of the newest xref section */
     pdfobj_val trailer; /* the newest trailer dictionary */
+    pdfobj_section *sections; /* oldest first: sections[nsections - 1] is the newest */
+    size_t nsections;
+    pdfobj_xentry *entries;   /* of every section */
+    size_t nentries;
 } pdfobj_doc;
 
 /* Reads the cross-reference chain of the PDF in p[0, len): finds startxref at the end, reads
@@ -83,6 +103,19 @@ tb_code pdfobj_resolve(const pdfobj_doc *d, const pdfobj_val *v, pdfobj_val *out
  * key (a NAME) and value, false at the end. */
 bool pdfobj_dict_next(const pdfobj_doc *d, const pdfobj_val *dict, size_t *cursor,
                       pdfobj_val *key, pdfobj_val *val);
+
+/* Parses the object at a cross-reference offset ("num gen obj value"), checking the header
+ * names num and gen.  For reading an older definition of an object (a revision's entry). */
+tb_code pdfobj_load_at(const pdfobj_doc *d, long long num, int gen, size_t offset,
+                       pdfobj_val *out, tb_err *err);
+
+/* True when the object whose value is v is a stream (the keyword "stream" follows it). */
+bool pdfobj_is_stream(const pdfobj_doc *d, const pdfobj_val *v);
+
+/* Structural equality of two values of the same document: numbers by value, names, strings and
+ * keywords by their bytes, references by number and generation, dictionaries by their entries
+ * in any order, arrays item by item. */
+bool pdfobj_equal(const pdfobj_doc *d, const pdfobj_val *a, const pdfobj_val *b);
 
 /* Looks key (without the slash, e.g. "Root") up in a parsed dictionary.  False if absent or if
  * dict is not a dictionary. */

@@ -20,6 +20,7 @@
 #include "tb_utf8.h"
 
 #include "pdfobj.h"
+#include "sign_int.h"
 #include "tb_fs.h"
 
 #include <openssl/bio.h>
@@ -27,15 +28,22 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include <zlib.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum {
     MAX_PEM_BYTES = 1024 * 1024,
@@ -52,8 +60,7 @@ struct pdfsig_signer {
     char name[256];
 };
 
-/* Records an error whose cause is on the OpenSSL error queue (then clears the queue). */
-static tb_code TB_PRINTF(3, 4)
+tb_code
 set_ssl_err(tb_err *err, tb_code code, const char *fmt, ...)
 {
     char what[256];
@@ -69,8 +76,7 @@ set_ssl_err(tb_err *err, tb_code code, const char *fmt, ...)
     return tb_err_set(err, code, "%s: %s", what, why);
 }
 
-/* Subject CN of x as UTF-8, or the whole subject (RFC 2253) when there is no CN. */
-static void
+void
 cert_name(const X509 *x, char *out, size_t cap)
 {
     out[0] = '\0';
@@ -96,15 +102,128 @@ cert_name(const X509 *x, char *out, size_t cap)
     ERR_clear_error();
 }
 
-/* PEM password callback that refuses: we support only unencrypted keys and must never prompt. */
-static int
-pem_no_password(char *buf, int size, int rwflag, void *u)
+/* Reads a file that must be private to its owner: the check is made on the open file (fstat),
+ * before a byte is read, so the file cannot be swapped between the check and the read. */
+static tb_code
+read_private_file(const char *path, const char *what, size_t max, tb_buf *out, tb_err *err)
 {
-    (void)buf;
-    (void)size;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return tb_err_set(err, errno == ENOENT ? TB_ENOTFOUND : TB_EIO, "%s: cannot open %s: %s",
+                          path, what, strerror(errno));
+    struct stat st;
+    tb_code rc = TB_OK;
+    if (fstat(fd, &st) != 0) {
+        rc = tb_err_set(err, TB_EIO, "%s: %s: %s", path, what, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = tb_err_set(err, TB_EINVAL, "%s: %s is not a regular file", path, what);
+    } else if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        rc = tb_err_set(err, TB_EINVAL, "%s: %s is accessible by group or others (mode %03o; "
+                        "chmod 600 it)", path, what, (unsigned)(st.st_mode & 0777));
+    } else if ((size_t)st.st_size > max) {
+        rc = tb_err_set(err, TB_ELIMIT, "%s: %s larger than %zu bytes", path, what, max);
+    } else {
+        tb_buf_reserve(out, (size_t)st.st_size + 1);
+        for (;;) {
+            tb_buf_reserve(out, 4096);
+            ssize_t n = read(fd, out->data + out->len, out->cap - out->len - 1);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                rc = tb_err_set(err, TB_EIO, "%s: reading %s: %s", path, what, strerror(errno));
+                break;
+            }
+            if (n == 0)
+                break;
+            out->len += (size_t)n;
+            if (out->len > max) {
+                rc = tb_err_set(err, TB_ELIMIT, "%s: %s larger than %zu bytes", path, what, max);
+                break;
+            }
+        }
+        out->data[out->len] = '\0';
+    }
+    close(fd);
+    return rc;
+}
+
+/* The key's passphrase from ko (a private file's first line, or an environment variable) into
+ * pass (NUL-terminated); pass[0] = 0 when none is configured. */
+static tb_code
+read_passphrase(const pdfsig_key_opts *ko, char *pass, size_t cap, tb_err *err)
+{
+    pass[0] = '\0';
+    if (ko == NULL)
+        return TB_OK;
+    if (ko->passphrase_file != NULL) {
+        tb_buf b = TB_BUF_INIT;
+        tb_code rc = read_private_file(ko->passphrase_file, "passphrase file", cap - 1, &b, err);
+        if (rc == TB_OK) {
+            size_t n = 0;
+            while (n < b.len && b.data[n] != '\n' && b.data[n] != '\r')
+                n++;
+            memcpy(pass, b.data, n);
+            pass[n] = '\0';
+        }
+        if (b.data != NULL)
+            OPENSSL_cleanse(b.data, b.cap);
+        tb_buf_release(&b);
+        return rc;
+    }
+    if (ko->passphrase_env != NULL) {
+        const char *v = getenv(ko->passphrase_env);
+        if (v == NULL || v[0] == '\0')
+            return tb_err_set(err, TB_EINVAL, "the key's passphrase variable %s is not set",
+                              ko->passphrase_env);
+        if (strlen(v) >= cap)
+            return tb_err_set(err, TB_ELIMIT, "the passphrase in %s is too long",
+                              ko->passphrase_env);
+        memcpy(pass, v, strlen(v) + 1);
+    }
+    return TB_OK;
+}
+
+/* PEM password callback: hands over the configured passphrase, notes that one was asked for. */
+struct pem_pass {
+    const char *pass;
+    bool asked;
+};
+
+static int
+pem_password(char *buf, int size, int rwflag, void *u)
+{
     (void)rwflag;
-    *(bool *)u = true;
-    return -1;
+    struct pem_pass *pp = u;
+    pp->asked = true;
+    size_t n = strlen(pp->pass);
+    if (n == 0 || n >= (size_t)size)
+        return -1;
+    memcpy(buf, pp->pass, n);
+    return (int)n;
+}
+
+/* Only keys a PAdES validator accepts: RSA of at least 2048 bits, or ECDSA on P-256. */
+static tb_code
+check_key_kind(const EVP_PKEY *key, const char *path, tb_err *err)
+{
+    if (EVP_PKEY_is_a(key, "RSA")) {
+        if (EVP_PKEY_get_bits(key) < 2048)
+            return tb_err_set(err, TB_EINVAL, "%s: RSA key of %d bits; at least 2048 needed",
+                              path, EVP_PKEY_get_bits(key));
+        return TB_OK;
+    }
+    if (EVP_PKEY_is_a(key, "EC")) {
+        char group[64] = "";
+        size_t n = 0;
+        if (EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof group, &n) == 1 &&
+            (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0))
+            return TB_OK;
+        ERR_clear_error();
+        return tb_err_set(err, TB_EINVAL, "%s: EC key on curve %s; only P-256 is supported", path,
+                          group[0] ? group : "?");
+    }
+    return tb_err_set(err, TB_EINVAL, "%s: key type %s; only RSA and ECDSA P-256 are supported",
+                      path, EVP_PKEY_get0_type_name(key));
 }
 
 /* Reads every certificate of a PEM file: the first into *first (if first is not NULL), the rest
@@ -155,26 +274,59 @@ done:
     return rc;
 }
 
+static bool
+is_pkcs12_path(const char *path)
+{
+    size_t n = strlen(path);
+    return (n > 4 && (strcmp(path + n - 4, ".p12") == 0 || strcmp(path + n - 4, ".pfx") == 0));
+}
+
+/* Key, certificate and chain from a PKCS#12 file. */
+static tb_code
+load_pkcs12(pdfsig_signer *s, const char *path, const tb_buf *der, const char *pass, tb_err *err)
+{
+    const unsigned char *pp = der->data;
+    PKCS12 *p12 = d2i_PKCS12(NULL, &pp, (long)der->len);
+    if (p12 == NULL)
+        return set_ssl_err(err, TB_EFORMAT, "%s: not a PKCS#12 file", path);
+    STACK_OF(X509) *ca = NULL;
+    tb_code rc = TB_OK;
+    if (PKCS12_parse(p12, pass, &s->key, &s->cert, &ca) != 1) {
+        rc = set_ssl_err(err, TB_EINVAL, "%s: cannot open the PKCS#12 file (%s)", path,
+                         pass[0] ? "wrong passphrase?" : "no passphrase configured");
+    } else if (s->key == NULL || s->cert == NULL) {
+        rc = tb_err_set(err, TB_EFORMAT, "%s: PKCS#12 file without a key and its certificate",
+                        path);
+    }
+    for (int i = 0; ca != NULL && i < sk_X509_num(ca); i++) {
+        X509 *x = sk_X509_value(ca, i);
+        if (rc == TB_OK && X509_cmp(x, s->cert) != 0 && sk_X509_push(s->chain, x)) {
+            X509_up_ref(x);
+        }
+    }
+    sk_X509_pop_free(ca, X509_free);
+    PKCS12_free(p12);
+    return rc;
+}
+
 pdfsig_signer *
 pdfsig_signer_load(const char *key_path, const char *cert_path, const char *chain_path,
-                   tb_err *err)
+                   const pdfsig_key_opts *ko, tb_err *err)
 {
     pdfsig_signer *s = NULL;
     tb_buf pem = TB_BUF_INIT;
     BIO *bio = NULL;
     bool ok = false;
-    if (key_path == NULL || cert_path == NULL) {
+    char pass[1024];
+    pass[0] = '\0';
+    const bool p12 = key_path != NULL && is_pkcs12_path(key_path);
+    if (key_path == NULL || (cert_path == NULL && !p12)) {
         tb_err_set(err, TB_EINVAL, "signer: a key file and a certificate file are required");
         goto done;
     }
-    if (tb_fs_read(key_path, MAX_PEM_BYTES, &pem, err) != TB_OK)
+    if (read_private_file(key_path, "private key file", MAX_PEM_BYTES, &pem, err) != TB_OK ||
+        read_passphrase(ko, pass, sizeof pass, err) != TB_OK)
         goto done;
-    if (tb_fs_is_group_or_world_readable(key_path)) {
-        tb_err_set(err, TB_EINVAL,
-                   "%s: private key file is accessible by group or others (chmod 600 it)",
-                   key_path);
-        goto done;
-    }
     s = tb_xcalloc(1, sizeof *s);
     s->chain = sk_X509_new_null();
     bio = BIO_new_mem_buf(pem.data, (int)pem.len);
@@ -182,27 +334,38 @@ pdfsig_signer_load(const char *key_path, const char *cert_path, const char *chai
         set_ssl_err(err, TB_ELIB, "%s: allocation", key_path);
         goto done;
     }
-    bool asked_password = false;
-    s->key = PEM_read_bio_PrivateKey(bio, NULL, pem_no_password, &asked_password);
-    if (s->key == NULL) {
-        if (asked_password) {
-            ERR_clear_error();
-            tb_err_set(err, TB_EINVAL,
-                       "%s: private key is encrypted; only unencrypted keys are supported",
-                       key_path);
-        } else {
-            set_ssl_err(err, TB_EFORMAT, "%s: cannot read a PEM private key", key_path);
+    if (p12) {
+        if (load_pkcs12(s, key_path, &pem, pass, err) != TB_OK)
+            goto done;
+    } else {
+        struct pem_pass pp = {pass, false};
+        s->key = PEM_read_bio_PrivateKey(bio, NULL, pem_password, &pp);
+        if (s->key == NULL) {
+            if (pp.asked && pass[0] == '\0') {
+                ERR_clear_error();
+                tb_err_set(err, TB_EINVAL, "%s: private key is encrypted and no passphrase is "
+                           "configured (passphrase-file or passphrase-env in <signing>)",
+                           key_path);
+            } else if (pp.asked) {
+                set_ssl_err(err, TB_EINVAL, "%s: cannot decrypt the private key (wrong "
+                            "passphrase?)", key_path);
+            } else {
+                set_ssl_err(err, TB_EFORMAT, "%s: cannot read a PEM private key", key_path);
+            }
+            goto done;
         }
-        goto done;
     }
-    if (read_certs(cert_path, &s->cert, NULL, s->chain, err) != TB_OK)
+    if (check_key_kind(s->key, key_path, err) != TB_OK)
+        goto done;
+    if (cert_path != NULL && read_certs(cert_path, s->cert ? NULL : &s->cert, s->cert, s->chain,
+                                        err) != TB_OK)
         goto done;
     if (chain_path != NULL && read_certs(chain_path, NULL, s->cert, s->chain, err) != TB_OK)
         goto done;
     if (X509_check_private_key(s->cert, s->key) != 1) {
         ERR_clear_error();
         tb_err_set(err, TB_EINVAL, "%s: private key does not match the certificate in %s",
-                   key_path, cert_path);
+                   key_path, cert_path ? cert_path : key_path);
         goto done;
     }
     cert_name(s->cert, s->name, sizeof s->name);
@@ -212,6 +375,7 @@ done:
         pdfsig_signer_free(s);
         s = NULL;
     }
+    OPENSSL_cleanse(pass, sizeof pass);
     BIO_free(bio);
     if (pem.data != NULL)
         OPENSSL_cleanse(pem.data, pem.cap);
@@ -234,6 +398,64 @@ const char *
 pdfsig_signer_name(const pdfsig_signer *s)
 {
     return s->name;
+}
+
+/* ---- the seal image -------------------------------------------------------------------------- */
+
+struct pdfsig_image {
+    int width, height;
+    tb_buf rgb, alpha; /* zlib (FlateDecode) streams */
+};
+
+static tb_code
+deflate_into(tb_buf *out, const unsigned char *p, size_t n, tb_err *err)
+{
+    uLongf cap = compressBound((uLong)n);
+    tb_buf_reserve(out, cap);
+    if (compress2(out->data, &cap, p, (uLong)n, 6) != Z_OK)
+        return tb_err_set(err, TB_ELIB, "seal image: zlib compress2 failed");
+    out->len = cap;
+    return TB_OK;
+}
+
+pdfsig_image *
+pdfsig_image_new(const unsigned char *rgba, int width, int height, tb_err *err)
+{
+    if (rgba == NULL || width < 1 || height < 1 || width > 8192 || height > 8192) {
+        tb_err_set(err, TB_EINVAL, "seal image: bad size %dx%d", width, height);
+        return NULL;
+    }
+    size_t px = (size_t)width * (size_t)height;
+    unsigned char *rgb = tb_xmalloc_array(px, 3), *alpha = tb_xmalloc(px);
+    for (size_t i = 0; i < px; i++) {
+        memcpy(rgb + 3 * i, rgba + 4 * i, 3);
+        alpha[i] = rgba[4 * i + 3];
+    }
+    pdfsig_image *im = tb_xcalloc(1, sizeof *im);
+    im->width = width;
+    im->height = height;
+    im->rgb = (tb_buf)TB_BUF_INIT;
+    im->alpha = (tb_buf)TB_BUF_INIT;
+    tb_code rc = deflate_into(&im->rgb, rgb, 3 * px, err);
+    if (rc == TB_OK)
+        rc = deflate_into(&im->alpha, alpha, px, err);
+    free(rgb);
+    free(alpha);
+    if (rc != TB_OK) {
+        pdfsig_image_free(im);
+        return NULL;
+    }
+    return im;
+}
+
+void
+pdfsig_image_free(pdfsig_image *im)
+{
+    if (im == NULL)
+        return;
+    tb_buf_release(&im->rgb);
+    tb_buf_release(&im->alpha);
+    free(im);
 }
 
 /* ---- text helpers --------------------------------------------------------------------------- */
@@ -473,15 +695,90 @@ xref_rec_cmp(const void *a, const void *b)
     return (x->num > y->num) - (x->num < y->num);
 }
 
-/* Computes the detached CMS over [0, a) and [b, total) of p into der. */
+typedef struct der_item {
+    unsigned char *p;
+    int n;
+} der_item;
+
+static int
+der_item_cmp(const void *x, const void *y)
+{
+    const der_item *a = x, *b = y;
+    int c = memcmp(a->p, b->p, (size_t)(a->n < b->n ? a->n : b->n));
+    return c ? c : (a->n > b->n) - (a->n < b->n);
+}
+
+/* Signs si's signed attributes (DER SET OF, sorted as DER requires and as they are written)
+ * with key and stores the signature value in si. */
+static tb_code
+sign_attributes(CMS_SignerInfo *si, EVP_PKEY *key, tb_err *err)
+{
+    int count = CMS_signed_get_attr_count(si);
+    der_item *items = tb_xcalloc((size_t)(count > 0 ? count : 1), sizeof *items);
+    tb_buf set = TB_BUF_INIT;
+    unsigned char *sig = NULL;
+    EVP_MD_CTX *md = NULL;
+    tb_code rc = TB_OK;
+    size_t total = 0;
+    for (int i = 0; i < count; i++) {
+        items[i].n = i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, i), &items[i].p);
+        if (items[i].n <= 0) {
+            rc = set_ssl_err(err, TB_ELIB, "signing: encoding a signed attribute");
+            goto done;
+        }
+        total += (size_t)items[i].n;
+    }
+    qsort(items, (size_t)count, sizeof *items, der_item_cmp);
+    tb_buf_append(&set, "\x31", 1);
+    if (total < 128) {
+        unsigned char l = (unsigned char)total;
+        tb_buf_append(&set, &l, 1);
+    } else {
+        unsigned char l[5];
+        int k = 0;
+        for (size_t t = total; t; t >>= 8)
+            k++;
+        l[0] = (unsigned char)(0x80 | k);
+        for (int j = 0; j < k; j++)
+            l[1 + j] = (unsigned char)(total >> (8 * (k - 1 - j)));
+        tb_buf_append(&set, l, (size_t)k + 1);
+    }
+    for (int i = 0; i < count; i++)
+        tb_buf_append(&set, items[i].p, (size_t)items[i].n);
+    size_t siglen = 0;
+    md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+        EVP_DigestSign(md, NULL, &siglen, set.data, set.len) != 1) {
+        rc = set_ssl_err(err, TB_ELIB, "signing: EVP_DigestSign");
+        goto done;
+    }
+    sig = OPENSSL_malloc(siglen);
+    if (sig == NULL || EVP_DigestSign(md, sig, &siglen, set.data, set.len) != 1 ||
+        ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig, (int)siglen) != 1) {
+        rc = set_ssl_err(err, TB_ELIB, "signing: EVP_DigestSign");
+        goto done;
+    }
+done:
+    for (int i = 0; i < count; i++)
+        OPENSSL_free(items[i].p);
+    free(items);
+    tb_buf_release(&set);
+    OPENSSL_free(sig);
+    EVP_MD_CTX_free(md);
+    return rc;
+}
+
+/* Computes the detached CMS over [0, a) and [b, total) of p into der: PAdES B-B signed
+ * attributes content-type, message-digest and signing-certificate-v2, and no signing-time (the
+ * time is the signature dictionary's /M).  OpenSSL always adds a signing-time when it signs, so
+ * the attribute is removed afterwards and the attributes are signed again here. */
 static tb_code
 cms_create(const pdfsig_signer *s, const unsigned char *p, size_t a, size_t b, size_t total,
-           time_t when, tb_buf *der, tb_err *err)
+           tb_buf *der, tb_err *err)
 {
     const unsigned flags = CMS_BINARY | CMS_DETACHED | CMS_PARTIAL | CMS_NOSMIMECAP | CMS_CADES;
     CMS_ContentInfo *cms = NULL;
     BIO *chain = NULL;
-    ASN1_TIME *at = NULL;
     unsigned char *out = NULL;
     tb_code rc = TB_OK;
     cms = CMS_sign(NULL, NULL, NULL, NULL, flags);
@@ -500,12 +797,6 @@ cms_create(const pdfsig_signer *s, const unsigned char *p, size_t a, size_t b, s
             goto done;
         }
     }
-    at = ASN1_TIME_set(NULL, when);
-    if (at == NULL ||
-        !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, ASN1_STRING_type(at), at, -1)) {
-        rc = set_ssl_err(err, TB_ELIB, "signing: signing-time attribute");
-        goto done;
-    }
     chain = CMS_dataInit(cms, NULL);
     if (chain == NULL || BIO_write(chain, p, (int)a) != (int)a ||
         BIO_write(chain, p + b, (int)(total - b)) != (int)(total - b) || BIO_flush(chain) != 1 ||
@@ -513,6 +804,11 @@ cms_create(const pdfsig_signer *s, const unsigned char *p, size_t a, size_t b, s
         rc = set_ssl_err(err, TB_ELIB, "signing: computing the CMS signature");
         goto done;
     }
+    int at;
+    while ((at = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1)) >= 0)
+        X509_ATTRIBUTE_free(CMS_signed_delete_attr(si, at));
+    if ((rc = sign_attributes(si, s->key, err)) != TB_OK)
+        goto done;
     int n = i2d_CMS_ContentInfo(cms, &out);
     if (n <= 0) {
         rc = set_ssl_err(err, TB_ELIB, "signing: i2d_CMS_ContentInfo");
@@ -521,7 +817,6 @@ cms_create(const pdfsig_signer *s, const unsigned char *p, size_t a, size_t b, s
     tb_buf_append(der, out, (size_t)n);
 done:
     OPENSSL_free(out);
-    ASN1_TIME_free(at);
     BIO_free_all(chain);
     CMS_ContentInfo_free(cms);
     return rc;
@@ -533,6 +828,8 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     static const char *const skip_acroform[] = {"AcroForm", NULL};
     static const char *const skip_none[] = {NULL};
     static const char *const skip_annots[] = {"Annots", NULL};
+    static const char *const skip_perms[] = {"Perms", NULL};
+    static const char *const skip_acroform_perms[] = {"AcroForm", "Perms", NULL};
     pdfobj_doc d;
     bool doc_open = false;
     tb_buf upd = TB_BUF_INIT, der = TB_BUF_INIT;
@@ -601,14 +898,22 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
                                          "(indirect /Annots is not supported)", f->page);
         goto done;
     }
-    if (d.size + 3 > PDFOBJ_MAX_OBJECTS) {
+    const int new_objects = f->appearance ? 5 : 3;
+    if (d.size + new_objects > PDFOBJ_MAX_OBJECTS) {
         rc = tb_err_set(err, TB_ELIMIT, "PDF: too many objects to add a signature");
         goto done;
     }
+    if (f->certify && fields.kind == PDFOBJ_ARRAY && pdfobj_array_next(&d, &fields, &(size_t){0},
+                                                                       &v)) {
+        rc = tb_err_set(err, TB_EINVAL, "signature field %s: only the first signature of a "
+                        "document can certify it", f->name);
+        goto done;
+    }
     const long long sig_num = d.size, field_num = d.size + 1, ap_num = d.size + 2;
+    const long long img_num = d.size + 3, mask_num = d.size + 4;
     const bool need_nl = pdf->data[orig_len - 1] != '\n' && pdf->data[orig_len - 1] != '\r';
     const size_t base = orig_len + (need_nl ? 1 : 0);
-    xref_rec recs[6];
+    xref_rec recs[8];
     size_t nrecs = 0;
     time_t when = f->signing_time ? f->signing_time : time(NULL);
     struct tm tm;
@@ -616,21 +921,33 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
         rc = tb_err_set(err, TB_EINVAL, "signature field %s: bad signing time", f->name);
         goto done;
     }
+    if (X509_cmp_time(X509_get0_notBefore(s->cert), &when) > 0 ||
+        X509_cmp_time(X509_get0_notAfter(s->cert), &when) < 0) {
+        char t[32];
+        strftime(t, sizeof t, "%Y-%m-%d %H:%M:%S UTC", &tm);
+        rc = tb_err_set(err, TB_EINVAL, "signing time %s is outside the validity of the "
+                        "certificate of %s", t, s->name);
+        goto done;
+    }
 
     /* Catalog (and the AcroForm object if it is indirect). */
     recs[nrecs++] = (xref_rec){root.num, root_gen, base + upd.len};
     tb_buf_printf(&upd, "%lld %d obj\n<<", root.num, root_gen);
     if (has_af && af_v.kind == PDFOBJ_REF) {
-        copy_entries(&upd, &d, &catalog, skip_none);
+        copy_entries(&upd, &d, &catalog, f->certify ? skip_perms : skip_none);
+        if (f->certify)
+            tb_buf_printf(&upd, " /Perms << /DocMDP %lld 0 R >>", sig_num);
         tb_buf_append_str(&upd, " >>\nendobj\n");
         recs[nrecs++] = (xref_rec){af_v.num, af_gen, base + upd.len};
         tb_buf_printf(&upd, "%lld %d obj\n", af_v.num, af_gen);
         write_acroform(&upd, &d, &af, &fields, field_num);
         tb_buf_append_str(&upd, "\nendobj\n");
     } else {
-        copy_entries(&upd, &d, &catalog, skip_acroform);
+        copy_entries(&upd, &d, &catalog, f->certify ? skip_acroform_perms : skip_acroform);
         tb_buf_append_str(&upd, " /AcroForm ");
         write_acroform(&upd, &d, has_af ? &af : NULL, &fields, field_num);
+        if (f->certify)
+            tb_buf_printf(&upd, " /Perms << /DocMDP %lld 0 R >>", sig_num);
         tb_buf_append_str(&upd, " >>\nendobj\n");
     }
 
@@ -666,14 +983,46 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     buf_num(&upd, f->w_pt);
     tb_buf_append_str(&upd, " ");
     buf_num(&upd, f->h_pt);
-    tb_buf_append_str(&upd, " ] /Resources << >> /Length 0 >>\nstream\n\nendstream\nendobj\n");
+    if (f->appearance == NULL) {
+        tb_buf_append_str(&upd, " ] /Resources << >> /Length 0 >>\nstream\n\nendstream\nendobj\n");
+    } else {
+        /* The seal fills the widget: scale the unit image to the rectangle. */
+        tb_buf content = TB_BUF_INIT;
+        tb_buf_append_str(&content, "q /Ink gs ");
+        buf_num(&content, f->w_pt);
+        tb_buf_append_str(&content, " 0 0 ");
+        buf_num(&content, f->h_pt);
+        tb_buf_append_str(&content, " 0 0 cm /Seal Do Q\n");
+        /* Multiplied onto the text under it, as a red ink seal on paper. */
+        tb_buf_printf(&upd, " ] /Resources << /XObject << /Seal %lld 0 R >> /ExtGState << /Ink "
+                      "<< /Type /ExtGState /BM /Multiply >> >> >> /Length %zu >>\nstream\n",
+                      img_num, content.len);
+        tb_buf_append(&upd, content.data, content.len);
+        tb_buf_append_str(&upd, "endstream\nendobj\n");
+        tb_buf_release(&content);
+        const pdfsig_image *im = f->appearance;
+        recs[nrecs++] = (xref_rec){img_num, 0, base + upd.len};
+        tb_buf_printf(&upd, "%lld 0 obj\n<< /Type /XObject /Subtype /Image /Width %d /Height %d "
+                      "/ColorSpace /DeviceRGB /BitsPerComponent 8 /Interpolate true "
+                      "/SMask %lld 0 R /Filter /FlateDecode /Length %zu >>\nstream\n",
+                      img_num, im->width, im->height, mask_num, im->rgb.len);
+        tb_buf_append(&upd, im->rgb.data, im->rgb.len);
+        tb_buf_append_str(&upd, "\nendstream\nendobj\n");
+        recs[nrecs++] = (xref_rec){mask_num, 0, base + upd.len};
+        tb_buf_printf(&upd, "%lld 0 obj\n<< /Type /XObject /Subtype /Image /Width %d /Height %d "
+                      "/ColorSpace /DeviceGray /BitsPerComponent 8 /Interpolate true "
+                      "/Filter /FlateDecode /Length %zu >>\nstream\n",
+                      mask_num, im->width, im->height, im->alpha.len);
+        tb_buf_append(&upd, im->alpha.data, im->alpha.len);
+        tb_buf_append_str(&upd, "\nendstream\nendobj\n");
+    }
 
     /* Signature dictionary with placeholders. */
     recs[nrecs++] = (xref_rec){sig_num, 0, base + upd.len};
     tb_buf_printf(&upd,
-                  "%lld 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached"
+                  "%lld 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /%s"
                   " /M (D:%04d%02d%02d%02d%02d%02dZ) /Name ",
-                  sig_num, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                  sig_num, f->pkcs7 ? "adbe.pkcs7.detached" : "ETSI.CAdES.detached", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                   tm.tm_sec);
     bool text_ok = buf_text_string(&upd, s->name);
     if (f->reason != NULL) {
@@ -689,6 +1038,9 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
                                         "not valid UTF-8", f->name);
         goto done;
     }
+    if (f->certify)
+        tb_buf_append_str(&upd, " /Reference [ << /Type /SigRef /TransformMethod /DocMDP "
+                                "/TransformParams << /Type /TransformParams /P 2 /V /1.2 >> >> ]");
     tb_buf_append_str(&upd, " /ByteRange [0 ");
     const size_t br_at = upd.len;
     tb_buf_printf(&upd, "%*s] /Contents <", BYTERANGE_WIDTH, "");
@@ -712,8 +1064,8 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
         for (; i < j; i++)
             tb_buf_printf(&upd, "%010zu %05d n\r\n", recs[i].offset, recs[i].gen);
     }
-    tb_buf_printf(&upd, "trailer\n<< /Size %lld /Root %lld %d R", d.size + 3, root.num,
-                  root_gen);
+    tb_buf_printf(&upd, "trailer\n<< /Size %lld /Root %lld %d R", d.size + new_objects,
+                  root.num, root_gen);
     if (pdfobj_dict_get(&d, &d.trailer, "Info", &v)) {
         tb_buf_append_str(&upd, " /Info ");
         buf_val(&upd, &d, &v);
@@ -751,7 +1103,7 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     tb_buf_append(pdf, upd.data, upd.len);
     appended = true;
     TB_ASSERT(pdf->len == total);
-    if ((rc = cms_create(s, pdf->data, a, b, total, when, &der, err)) != TB_OK)
+    if ((rc = cms_create(s, pdf->data, a, b, total, &der, err)) != TB_OK)
         goto done;
     if (der.len > PDFSIG_CONTENTS_MAX) {
         rc = tb_err_set(err, TB_ELIMIT, "signing: CMS signature of %zu bytes does not fit the "
@@ -776,193 +1128,3 @@ done:
     return rc;
 }
 
-/* ---- verification --------------------------------------------------------------------------- */
-
-/* Checks one signature dictionary's /ByteRange br and /Contents ct.  Writes the signer name and a
- * short verdict; *end gets the end of the signed range (0 if unknown). */
-static bool
-verify_one(const pdfobj_doc *d, const pdfobj_val *br, const pdfobj_val *ct, X509_STORE *store,
-           char *signer, size_t signer_cap, char *why, size_t why_cap, size_t *end)
-{
-    long long r[4];
-    int nr = 0;
-    size_t cur = 0;
-    pdfobj_val item;
-    bool ok = false;
-    unsigned char *der = NULL;
-    CMS_ContentInfo *cms = NULL;
-    BIO *content = NULL;
-    *end = 0;
-    signer[0] = '\0';
-    while (pdfobj_array_next(d, br, &cur, &item)) {
-        if (nr == 4 || item.kind != PDFOBJ_NUMBER || !item.is_int || item.num < 0) {
-            nr = 5;
-            break;
-        }
-        r[nr++] = item.num;
-    }
-    if (br->kind != PDFOBJ_ARRAY || nr != 4) {
-        snprintf(why, why_cap, "/ByteRange is not 4 non-negative integers");
-        goto done;
-    }
-    if (ct->kind != PDFOBJ_HEX) {
-        snprintf(why, why_cap, "/Contents is not a hex string");
-        goto done;
-    }
-    if ((unsigned long long)r[2] > d->len || (unsigned long long)r[3] > d->len - (size_t)r[2]) {
-        snprintf(why, why_cap, "/ByteRange goes beyond the end of the file");
-        goto done;
-    }
-    *end = (size_t)(r[2] + r[3]);
-    if (r[0] != 0 || (size_t)r[1] != ct->start || (size_t)r[2] != ct->end) {
-        snprintf(why, why_cap, "/ByteRange does not cover everything but /Contents");
-        goto done;
-    }
-    /* Decode the hex; trailing zero padding is ignored by the DER parser. */
-    der = tb_xmalloc((ct->end - ct->start) / 2 + 1);
-    size_t nder = 0;
-    int nib = -1;
-    for (size_t i = ct->start + 1; i + 1 < ct->end; i++) {
-        unsigned char c = d->p[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (v < 0)
-            continue; /* whitespace; the parser admitted only hex digits and whitespace */
-        if (nib < 0) {
-            nib = v;
-        } else {
-            der[nder++] = (unsigned char)(nib << 4 | v);
-            nib = -1;
-        }
-    }
-    const unsigned char *pp = der;
-    cms = d2i_CMS_ContentInfo(NULL, &pp, (long)nder);
-    if (cms == NULL || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
-        snprintf(why, why_cap, "/Contents is not a CMS SignedData");
-        goto done;
-    }
-    STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
-    if (sk_CMS_SignerInfo_num(sis) != 1) {
-        snprintf(why, why_cap, "CMS has %d signers, expected 1", sk_CMS_SignerInfo_num(sis));
-        goto done;
-    }
-    X509 *x = NULL;
-    CMS_set1_signers_certs(cms, NULL, 0);
-    CMS_SignerInfo_get0_algs(sk_CMS_SignerInfo_value(sis, 0), NULL, &x, NULL, NULL);
-    if (x != NULL)
-        cert_name(x, signer, signer_cap);
-    ERR_clear_error();
-    content = BIO_new(BIO_s_mem());
-    if (content == NULL || BIO_write(content, d->p, (int)r[1]) != (int)r[1] ||
-        BIO_write(content, d->p + r[2], (int)r[3]) != (int)r[3]) {
-        snprintf(why, why_cap, "out of memory");
-        goto done;
-    }
-    unsigned flags = CMS_BINARY | (store == NULL ? CMS_NO_SIGNER_CERT_VERIFY : 0);
-    if (CMS_verify(cms, NULL, store, content, NULL, flags) != 1) {
-        char e[200] = "no details";
-        unsigned long code = ERR_peek_last_error();
-        if (code != 0)
-            ERR_error_string_n(code, e, sizeof e);
-        snprintf(why, why_cap, "CMS verification failed: %s", e);
-        goto done;
-    }
-    snprintf(why, why_cap, "valid");
-    ok = true;
-done:
-    ERR_clear_error();
-    BIO_free(content);
-    CMS_ContentInfo_free(cms);
-    free(der);
-    return ok;
-}
-
-tb_code
-pdfsig_verify(const unsigned char *pdf, size_t len, const char *trust_pem, pdfsig_info *out,
-              tb_err *err)
-{
-    pdfobj_doc d;
-    bool doc_open = false;
-    X509_STORE *store = NULL;
-    tb_buf detail = TB_BUF_INIT;
-    tb_code rc = TB_OK;
-    if (out == NULL)
-        return tb_err_set(err, TB_EINVAL, "pdfsig_verify: missing argument");
-    memset(out, 0, sizeof *out);
-    if (pdf == NULL) {
-        rc = tb_err_set(err, TB_EINVAL, "pdfsig_verify: missing argument");
-        goto done;
-    }
-    if (len > PDFSIG_MAX_INPUT) {
-        rc = tb_err_set(err, TB_ELIMIT, "PDF to verify: %zu bytes, more than the limit of %d",
-                        len, PDFSIG_MAX_INPUT);
-        goto done;
-    }
-    if (trust_pem != NULL) {
-        if (!tb_fs_exists(trust_pem)) {
-            rc = tb_err_set(err, TB_ENOTFOUND, "%s: trust file not found", trust_pem);
-            goto done;
-        }
-        store = X509_STORE_new();
-        if (store == NULL || X509_STORE_load_file(store, trust_pem) != 1 ||
-            X509_STORE_set_purpose(store, X509_PURPOSE_ANY) != 1) {
-            rc = set_ssl_err(err, TB_EINVAL, "%s: cannot load trusted certificates", trust_pem);
-            goto done;
-        }
-        tb_buf_printf(&detail, "certificates checked against %s", trust_pem);
-    } else {
-        tb_buf_append_str(&detail, "integrity only: no trust anchor given, signer certificates "
-                                   "not checked");
-    }
-    if ((rc = pdfobj_doc_open(&d, pdf, len, err)) != TB_OK)
-        goto done;
-    doc_open = true;
-    bool all_ok = true;
-    size_t last_end = 0;
-    for (size_t num = 1; num < d.xref_len; num++) {
-        if (!d.xref[num].known || !d.xref[num].in_use)
-            continue;
-        pdfobj_val obj, br, ct;
-        if ((rc = pdfobj_load(&d, (long long)num, &obj, NULL, err)) != TB_OK)
-            goto done;
-        if (obj.kind != PDFOBJ_DICT || !pdfobj_dict_get(&d, &obj, "ByteRange", &br) ||
-            !pdfobj_dict_get(&d, &obj, "Contents", &ct))
-            continue;
-        if (out->count == MAX_SIGNATURES) {
-            rc = tb_err_set(err, TB_ELIMIT, "PDF: more than %d signatures", MAX_SIGNATURES);
-            goto done;
-        }
-        out->count++;
-        char signer[sizeof out->signer], why[256];
-        size_t end;
-        bool ok = verify_one(&d, &br, &ct, store, signer, sizeof signer, why, sizeof why, &end);
-        all_ok = all_ok && ok;
-        if (out->count == 1 || end >= last_end) {
-            last_end = end;
-            memcpy(out->signer, signer, sizeof signer);
-            out->covers_whole_file = end == len;
-        }
-        tb_buf_printf(&detail, "; signature %d (object %zu, %s, bytes 0-%zu): %s", out->count,
-                      num, signer[0] ? signer : "unknown signer", end, why);
-    }
-    out->all_valid = out->count > 0 && all_ok;
-    if (out->count == 0)
-        tb_buf_append_str(&detail, "; no signatures found");
-    else if (!out->covers_whole_file)
-        tb_buf_append_str(&detail, "; the file was changed after the last signature");
-    rc = TB_OK;
-done:
-    if (rc != TB_OK) { /* no partial verdicts */
-        out->count = 0;
-        out->all_valid = out->covers_whole_file = false;
-        out->signer[0] = '\0';
-    }
-    if (detail.data != NULL)
-        tb_utf8_copy(out->detail, sizeof out->detail, (const char *)detail.data, detail.len);
-    if (doc_open)
-        pdfobj_doc_close(&d);
-    X509_STORE_free(store);
-    tb_buf_release(&detail);
-    ERR_clear_error();
-    return rc;
-}

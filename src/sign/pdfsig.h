@@ -1,8 +1,9 @@
 /* PAdES signing and verification of the PDFs we write (Cairo 1.16 output), by incremental update.
  *
- * Signatures use /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached: a detached DER CMS
- * SignedData over the two /ByteRange ranges, SHA-256, with the signer certificate and chain and
- * the signed attributes content-type, message-digest, signing-time and signing-certificate-v2.
+ * Signatures are PAdES baseline B-B: /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached (or
+ * adbe.pkcs7.detached), a detached DER CMS SignedData over the two /ByteRange ranges, SHA-256,
+ * with the signer certificate and chain and the signed attributes content-type, message-digest
+ * and signing-certificate-v2 — no signing-time attribute: the time is the dictionary's /M.
  * poppler's pdfsig and `openssl cms -verify` both accept it.  OpenSSL is used only in src/sign. */
 #ifndef TB_PDFSIG_H
 #define TB_PDFSIG_H
@@ -15,20 +16,31 @@
 #include <time.h>
 
 enum {
-    PDFSIG_CONTENTS_MAX = 16384,        /* bytes of DER reserved for each CMS in /Contents */
-    PDFSIG_MAX_INPUT = 512 * 1024 * 1024 /* largest PDF accepted by pdfsig_sign / _verify */
+    PDFSIG_CONTENTS_MAX = 16384,         /* bytes of DER reserved for each CMS in /Contents */
+    PDFSIG_MAX_INPUT = 512 * 1024 * 1024, /* largest PDF accepted by pdfsig_sign / _verify */
+    PDFSIG_MAX_SIGNATURES = 100          /* signature fields a verified file may have */
 };
 
 typedef struct pdfsig_signer pdfsig_signer; /* opaque: key + cert + chain */
 
-/* Loads a PEM private key (unencrypted), its PEM certificate and an optional PEM chain file
- * (intermediate/CA certs; chain_path may be NULL).  Extra certificates after the first one in
- * cert_path are added to the chain too.  Refuses (TB_EINVAL, message naming the file) a key file
- * readable by group or others, an encrypted key, and a key that does not match the certificate.
- * TB_ENOTFOUND / TB_EIO for unreadable files, TB_EFORMAT for unparseable PEM.  Never puts key
- * material in error messages.  Returns NULL on failure. */
+/* Where the private key's passphrase comes from: never the command line. */
+typedef struct pdfsig_key_opts {
+    const char *passphrase_file; /* first line of this file (owner-only, like the key); or */
+    const char *passphrase_env;  /* the value of this environment variable; both NULL: none */
+} pdfsig_key_opts;
+
+/* Loads a private key (PEM, encrypted or not, or a PKCS#12 file named *.p12 / *.pfx, which also
+ * gives the certificate and chain), its PEM certificate (cert_path; may be NULL for PKCS#12) and
+ * an optional PEM chain file (intermediate/CA certs; chain_path may be NULL).  Extra
+ * certificates after the first one in cert_path are added to the chain too.  The key file is
+ * opened and checked with fstat before it is read: one accessible by group or others is refused
+ * (TB_EINVAL, naming the file), as is an encrypted key without its passphrase, a key that is not
+ * RSA >= 2048 or ECDSA P-256, and a key that does not match the certificate.  ko may be NULL.
+ * TB_ENOTFOUND / TB_EIO for unreadable files, TB_EFORMAT for unparseable files.  Never puts key
+ * material or the passphrase in error messages.  Returns NULL on failure. */
 pdfsig_signer *pdfsig_signer_load(const char *key_path, const char *cert_path,
-                                  const char *chain_path, tb_err *err);
+                                  const char *chain_path, const pdfsig_key_opts *ko,
+                                  tb_err *err);
 
 /* Frees the signer (the key is freed by OpenSSL, which clears it).  NULL ok. */
 void pdfsig_signer_free(pdfsig_signer *s);
@@ -37,17 +49,31 @@ void pdfsig_signer_free(pdfsig_signer *s);
  * form when it has no CN). */
 const char *pdfsig_signer_name(const pdfsig_signer *s);
 
+/* The visible seal, drawn as the signature widget's appearance (so that no copy shows the seal
+ * without its signature): an RGB image with an alpha mask, compressed once and reused for every
+ * document. */
+typedef struct pdfsig_image pdfsig_image;
+
+/* From 8-bit straight (not premultiplied) RGBA pixels, rows top first, stride 4 * width. */
+pdfsig_image *pdfsig_image_new(const unsigned char *rgba, int width, int height, tb_err *err);
+void pdfsig_image_free(pdfsig_image *im); /* NULL ok */
+
 typedef struct pdfsig_field {
     int page;                      /* 1-based page that carries the signature widget */
     double x_pt, y_pt, w_pt, h_pt; /* widget rectangle in PDF user space (origin bottom-left) */
     const char *name;              /* field name, printable ASCII without '.', ( ) or '\',
                                       at most 64 chars, unique in the document, e.g. "Seal1" */
     const char *reason, *location; /* UTF-8, may be NULL; written as UTF-16BE text strings */
-    time_t signing_time;           /* 0 = now; tests pass a fixed time for reproducible output */
+    time_t signing_time;           /* 0 = now; tests pass a fixed time for reproducible output;
+                                      refused outside the certificate's validity */
+    const pdfsig_image *appearance; /* fills the rectangle; NULL = an empty appearance */
+    bool certify;                  /* DocMDP P=2 (later signatures allowed, nothing else); only
+                                      for the document's first signature */
+    bool pkcs7;                    /* SubFilter adbe.pkcs7.detached (older readers) */
 } pdfsig_field;
 
 /* Signs the PDF held in pdf in place by appending an incremental update: the signature field +
- * widget (an annotation with an empty appearance) on page f->page, an updated catalog with
+ * widget (an annotation whose appearance is f->appearance) on page f->page, an updated catalog with
  * /AcroForm (/SigFlags 3, the field appended to /Fields), the updated page with the widget
  * appended to /Annots, the /Sig dictionary with /ByteRange and /Contents (PDFSIG_CONTENTS_MAX
  * bytes reserved), a new xref section and a trailer with /Prev and /ID.  Earlier bytes are never
@@ -58,26 +84,44 @@ typedef struct pdfsig_field {
  * larger than PDFSIG_MAX_INPUT; TB_ELIB an OpenSSL failure. */
 tb_code pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *err);
 
+typedef struct pdfsig_verify_opts {
+    const char *trust_pem;    /* PEM CA file: every signer must chain to it, checked at its
+                                 signing time, with a certificate whose key usage allows signing
+                                 (digitalSignature or nonRepudiation); NULL = integrity only */
+    const char *first_signer; /* PEM certificate naming the issuing office: the first signer's
+                                 certificate must have its subject and issuer; NULL = unchecked */
+} pdfsig_verify_opts;
+
 typedef struct pdfsig_info {
-    int count;              /* signatures found */
+    int count;              /* signatures found (signature fields with a value) */
+    int revisions;          /* revisions of the file (cross-reference sections) */
     bool all_valid;         /* count > 0, every CMS verified and its digest matches its range */
-    bool covers_whole_file; /* the last signature's ByteRange ends at end of file */
-    char signer[128];       /* subject CN of the last signature */
-    char detail[512];       /* human-readable summary of what was checked / what failed */
+    bool covers_whole_file; /* the last signature's range ends at the end of the file */
+    bool unmodified;        /* every revision after the first signature only added signatures,
+                               their fields, widgets and appearances (what DocMDP allows) */
+    bool trusted;           /* trust_pem given and every signer passed it */
+    bool first_signer_ok;   /* first_signer given and the first signature is by it */
+    bool ok;                /* the verdict: all of the above that were asked for */
+    char signer[128];       /* subject CN of the first signature (the issuer) */
+    unsigned char sha256[32]; /* of the whole file */
+    char detail[4096];      /* what was checked and found, revision by revision */
 } pdfsig_info;
 
-/* Verifies every signature in pdf: every object of the (newest) cross-reference table that is a
- * dictionary with /ByteRange and /Contents.  For each it checks that the ByteRange is
- * [0 a b c] with b + c <= len and that the gap [a, b) is exactly its /Contents hex string, then
- * checks the CMS with OpenSSL (CMS_verify, detached content = the two ranges).  With trust_pem
- * (a PEM CA file) the signer certificate must chain to it (any key purpose accepted); with
- * trust_pem NULL only integrity is checked (CMS_NO_SIGNER_CERT_VERIFY) and detail says so.
- * The "last" signature is the one whose range ends furthest into the file.
- * Returns TB_OK when the file could be examined (out says whether the signatures hold);
- * TB_EFORMAT when the PDF structure or any object in the xref table cannot be parsed;
- * TB_EINVAL / TB_ENOTFOUND for a bad trust file.  out is always cleared first, and on error
- * holds no verdict (count 0, all_valid false; detail may say how far it got). */
-tb_code pdfsig_verify(const unsigned char *pdf, size_t len, const char *trust_pem,
+/* Verifies pdf, in time linear in its size whatever the number of signatures (at most
+ * PDFSIG_MAX_SIGNATURES; revisions at most PDFOBJ_MAX_XREF_SECTIONS).  Signatures are the values
+ * of the catalog's /AcroForm signature fields.  For each: /ByteRange [0 a b c] whose gap [a, b) is
+ * exactly its /Contents and whose end is the end of a revision; ranges of successive signatures
+ * do not overlap; the CMS's message-digest equals SHA-256 of the ranges and its signature over the
+ * signed attributes verifies with the signer's certificate.  Then every revision after the first
+ * signature is compared with the state before it: new objects may only be signature
+ * dictionaries, signature fields (widgets) and XObjects (their appearances); changed objects may
+ * only be the catalog (/AcroForm, /Perms), the AcroForm (fields appended, /SigFlags) and pages
+ * (widgets appended to /Annots); anything else, a deletion, or any revision after a DocMDP P=1
+ * certification is a modification, named in detail.  opts may be NULL.
+ * Returns TB_OK when the file could be examined (out says whether it holds); TB_EFORMAT when its
+ * structure cannot be parsed; TB_ELIMIT over a cap; TB_EINVAL / TB_ENOTFOUND for a bad trust or
+ * certificate file.  out is always cleared first, and on error holds no verdict. */
+tb_code pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *opts,
                       pdfsig_info *out, tb_err *err);
 
 #endif

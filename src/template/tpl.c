@@ -246,6 +246,12 @@ tpl_office_load(const char *dir, tb_arena *a, tb_err *err)
     o->cert_path = inside(dir, attr(sign, "cert", a), "cert", a, err);
     const char *chain = attr(sign, "chain", a);
     o->chain_path = chain ? inside(dir, chain, "chain", a, err) : NULL;
+    const char *pass_file = attr(sign, "passphrase-file", a);
+    o->passphrase_file = pass_file ? inside(dir, pass_file, "passphrase-file", a, err) : NULL;
+    o->passphrase_env = attr(sign, "passphrase-env", a);
+    o->tsa_url = attr(sign, "tsa", a);
+    const char *certify = attr(sign, "certify", a);
+    o->certify = certify && strcmp(certify, "true") == 0;
     xmlNodePtr imagery = child(root, "imagery");
     if (imagery) {
         /* Imagery is shared data kept outside the office, so it may be anywhere the profile's
@@ -269,8 +275,10 @@ tpl_office_load(const char *dir, tb_arena *a, tb_err *err)
                 o->fonts[r].bold = weight && strcmp(weight, "bold") == 0;
             }
     }
-    return o->seal_path && o->key_path && o->cert_path && (chain == NULL || o->chain_path) ? o
-                                                                                       : NULL;
+    return o->seal_path && o->key_path && o->cert_path && (chain == NULL || o->chain_path) &&
+                   (pass_file == NULL || o->passphrase_file)
+               ? o
+               : NULL;
 }
 
 static tpl_notice *

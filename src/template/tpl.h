@@ -9,6 +9,7 @@
 #include "tb_arena.h"
 #include "tb_err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 
@@ -24,6 +25,10 @@ typedef struct tpl_office {
     const char *seal_path;     /* resolved inside dir */
     double seal_diameter_mm;
     const char *key_path, *cert_path, *chain_path; /* resolved inside dir; chain may be NULL */
+    const char *passphrase_file; /* <signing passphrase-file>: inside dir; NULL = none */
+    const char *passphrase_env;  /* <signing passphrase-env>: a variable's name; NULL = none */
+    const char *tsa_url;         /* <signing tsa>: RFC 3161 time-stamp authority; NULL = none */
+    bool certify;                /* <signing certify="true">: first signature certifies (DocMDP) */
     const char *imagery_path;  /* resolved relative to dir; NULL if none */
     font_choice fonts[FONT_ROLE_COUNT]; /* defaults, overridden by <font> elements */
 } tpl_office;

@@ -21,7 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     const char *key = getenv("TUBAN_FUZZ_KEY"), *cert = getenv("TUBAN_FUZZ_CERT");
     if (key && cert) {
         tb_err e = {0};
-        signer = pdfsig_signer_load(key, cert, NULL, &e);
+        signer = pdfsig_signer_load(key, cert, NULL, NULL, &e);
         if (!signer)
             abort(); /* a misconfigured run should not silently fuzz less */
     }

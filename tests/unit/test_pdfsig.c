@@ -61,7 +61,7 @@ make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key, boo
     assert_non_null(x);
     X509_set_version(x, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-    X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+    ASN1_TIME_set(X509_getm_notBefore(x), FIXED_TIME - 86400L * 365); /* valid at FIXED_TIME */
     X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365);
     X509_set_pubkey(x, key);
     X509_NAME *nm = X509_get_subject_name(x);
@@ -163,7 +163,7 @@ static pdfsig_signer *
 load_signer(void)
 {
     tb_err err = {0};
-    pdfsig_signer *s = pdfsig_signer_load(fx.key, fx.cert, fx.chain, &err);
+    pdfsig_signer *s = pdfsig_signer_load(fx.key, fx.cert, fx.chain, NULL, &err);
     if (s == NULL)
         fail_msg("pdfsig_signer_load: %s", err.msg);
     return s;
@@ -208,7 +208,8 @@ verify(const tb_buf *pdf, const char *trust)
 {
     tb_err err = {0};
     pdfsig_info info;
-    tb_code rc = pdfsig_verify(pdf->data, pdf->len, trust, &info, &err);
+    pdfsig_verify_opts opts = {.trust_pem = trust};
+    tb_code rc = pdfsig_verify(pdf->data, pdf->len, &opts, &info, &err);
     if (rc != TB_OK)
         fail_msg("pdfsig_verify: %s", err.msg);
     return info;
@@ -314,14 +315,25 @@ test_sign_and_verify(void **state)
     assert_true(info.covers_whole_file);
     assert_string_equal(info.signer, SIGNER_CN);
     assert_non_null(strstr(info.detail, "valid"));
+    assert_true(info.trusted);
+    assert_true(info.unmodified);
+    assert_true(info.ok);
+    assert_int_equal(info.revisions, 2);
+    assert_null(strstr(info.detail, "signing-time")); /* PAdES B-B: the time is in /M */
 
     info = verify(&pdf, NULL); /* integrity only */
     assert_true(info.all_valid);
     assert_non_null(strstr(info.detail, "integrity only"));
 
+    assert_false(info.trusted);
+    assert_true(info.ok); /* nothing asked beyond integrity */
+
     info = verify(&pdf, fx.other_ca); /* wrong trust anchor */
     assert_int_equal(info.count, 1);
-    assert_false(info.all_valid);
+    assert_true(info.all_valid); /* the cryptography holds ... */
+    assert_false(info.trusted);  /* ... but the signer is not trusted */
+    assert_false(info.ok);
+    assert_non_null(strstr(info.detail, "does not chain"));
 
     info = verify(&fx.pdf, fx.ca); /* unsigned */
     assert_int_equal(info.count, 0);
@@ -360,7 +372,8 @@ test_tamper(void **state)
     pdfsig_info info = verify(&pdf, fx.ca);
     assert_int_equal(info.count, 1);
     assert_false(info.all_valid);
-    assert_non_null(strstr(info.detail, "failed"));
+    assert_false(info.ok);
+    assert_non_null(strstr(info.detail, "signed bytes were changed"));
     st[10] ^= 0x01;
     assert_true(verify(&pdf, fx.ca).all_valid);
 
@@ -442,30 +455,30 @@ test_signer_refusals(void **state)
     (void)state;
     tb_err err = {0};
     assert_int_equal(chmod(fx.key, 0644), 0);
-    assert_null(pdfsig_signer_load(fx.key, fx.cert, fx.chain, &err));
+    assert_null(pdfsig_signer_load(fx.key, fx.cert, fx.chain, NULL, &err));
     assert_int_equal(err.code, TB_EINVAL);
     assert_non_null(strstr(err.msg, fx.key));
     assert_null(strstr(err.msg, "PRIVATE"));
     assert_int_equal(chmod(fx.key, 0600), 0);
 
     err = (tb_err){0};
-    assert_null(pdfsig_signer_load(fx.ca_key, fx.cert, fx.chain, &err)); /* wrong key */
+    assert_null(pdfsig_signer_load(fx.ca_key, fx.cert, fx.chain, NULL, &err)); /* wrong key */
     assert_int_equal(err.code, TB_EINVAL);
     assert_non_null(strstr(err.msg, "does not match"));
 
     err = (tb_err){0};
-    assert_null(pdfsig_signer_load(fx.key, fx.key, NULL, &err)); /* a key is no certificate */
+    assert_null(pdfsig_signer_load(fx.key, fx.key, NULL, NULL, &err)); /* a key is no certificate */
     assert_int_equal(err.code, TB_EFORMAT);
     assert_null(strstr(err.msg, "BEGIN"));
 
     err = (tb_err){0};
     char missing[400];
     snprintf(missing, sizeof missing, "%s/missing.key", fx.dir);
-    assert_null(pdfsig_signer_load(missing, fx.cert, NULL, &err));
+    assert_null(pdfsig_signer_load(missing, fx.cert, NULL, NULL, &err));
     assert_int_equal(err.code, TB_ENOTFOUND);
 
     err = (tb_err){0};
-    assert_null(pdfsig_signer_load(fx.cert, fx.cert, NULL, &err)); /* a cert is no key */
+    assert_null(pdfsig_signer_load(fx.cert, fx.cert, NULL, NULL, &err)); /* a cert is no key */
     assert_int_not_equal(err.code, TB_OK);
 
     pdfsig_signer_free(NULL);
@@ -608,7 +621,7 @@ test_chain_files(void **state)
     assert_non_null(signer);
     assert_non_null(inter);
     write_certs(full, signer, inter);
-    pdfsig_signer *s = pdfsig_signer_load(fx.key, full, full, &err);
+    pdfsig_signer *s = pdfsig_signer_load(fx.key, full, full, NULL, &err);
     if (s == NULL)
         fail_msg("%s", err.msg);
     tb_buf pdf = TB_BUF_INIT;
@@ -630,7 +643,7 @@ test_chain_files(void **state)
     }
     assert_int_equal(fclose(f), 0);
     EVP_PKEY_free(k);
-    s = pdfsig_signer_load(fx.key, fx.cert, big, &err);
+    s = pdfsig_signer_load(fx.key, fx.cert, big, NULL, &err);
     if (s == NULL)
         fail_msg("%s", err.msg);
     copy_buf(&pdf, &fx.pdf);
