@@ -377,19 +377,47 @@ tl_para_break(tl_para *p, double first_w, double rest_w, bool justify_lines)
     return p->nlines;
 }
 
-/* A good place to end a title line: after punctuation or a function word (的, 关于, 和 …). */
+/* Words of 公文 titles a line must not split (Pango has no Chinese dictionary): a break inside
+ * one costs much more than an uneven line. */
+static const char *const title_words[] = {
+    "卫片执法", "违法用地", "图斑", "整改", "验收", "工作", "通知", "报告", "请示", "意见", "方案",
+    "年度", "自然资源", "人民政府", "办公室", "办事处", "开展", "做好", "加强", "关于", "限期",
+    "衔接", "变更调查", "土地", "耕地", "永久基本农田", "执法", "监察", "问责", "约谈", "情况",
+    "总结", "批复", "函", "规划", "管理", "实施", "进一步", "专项", "行动", "检查", "核查",
+};
+
+/* True when a line ending before character `at` would cut one of title_words. */
+static bool
+inside_word(const tl_para *p, size_t at)
+{
+    const char *here = p->text + p->ch[at].byte;
+    for (size_t w = 0; w < sizeof title_words / sizeof *title_words; w++) {
+        const char *word = title_words[w];
+        size_t len = strlen(word);
+        /* Every way the word could straddle `here`: starting 1..len-1 bytes before it. */
+        for (size_t back = 3; back < len; back += 3)
+            if ((size_t)(here - p->text) >= back && strncmp(here - back, word, len) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* A good place to end a title line: after punctuation or a function word (的, 于, 和 …), never
+ * inside a known word. */
 static double
 break_penalty(const tl_para *p, size_t at)
 {
     if (at == 0 || at >= p->n || p->ch[at].forced)
         return 0;
     const tl_char *prev = &p->ch[at - 1];
+    double cell = p->size;
+    if (inside_word(p, at))
+        return 30 * cell * cell;
     if (is_punct(prev) || prev->cls == CL_SPACE)
         return 0;
     gunichar c = g_utf8_get_char(p->text + prev->byte);
     if (in_set(c, "的于和与及对"))
         return 0;
-    double cell = p->size;
     return 2.25 * cell * cell;
 }
 

@@ -468,10 +468,10 @@ attachment_note(ts *t, const dt_block *b)
     }
 }
 
-static void
-note(ts *t, const dt_block *b)
+/* 附注: in parentheses, indented two characters, on the line below the date. */
+static tl_para *
+note_para(ts *t, const dt_block *b)
 {
-    /* 附注: in parentheses, indented two characters, on the line below the date. */
     size_t n = b->text.count;
     bool wrapped = n && b->text.runs[0].text && strncmp(b->text.runs[0].text, "（", 3) == 0;
     dt_run *runs = g_new0(dt_run, n + 2);
@@ -483,11 +483,20 @@ note(ts *t, const dt_block *b)
     if (!wrapped)
         runs[k++] = (dt_run){"）", 0};
     dt_text text = {runs, k};
+    tl_para *p = para(t, &BODY, &text);
+    g_free(runs);
+    double w = block_w(cur(t));
+    tl_para_break(p, w - 2 * CELL, w, true);
+    return p;
+}
+
+static void
+note(ts *t, const dt_block *b)
+{
     double seal_bottom = t->clear_y;
     t->clear_y = 0; /* the 附注 may sit beside the seal's lower edge */
-    body_text(t, &BODY, &text, 2 * CELL, DT_ALIGN_DEFAULT);
+    grid_para(t, note_para(t, b), 2 * CELL, 0, block_w(cur(t)), DT_ALIGN_LEFT, BLACK, true);
     t->clear_y = seal_bottom > t->y ? seal_bottom : 0;
-    g_free(runs);
 }
 
 /* ---- the signature block (GB/T 9704 7.2.4) ------------------------------------------------ */
@@ -500,15 +509,17 @@ name_offset(double pitch, double d)
     return (int)ceil((pitch / 3 + d / 2 - pitch / 2) / pitch - EPS);
 }
 
-/* Does a sealed block starting at slot s fit a page of `lines` lines of `pitch` below `from`? */
+/* Does a sealed block starting at slot s, with `after` lines of 附注 below its date, fit a page
+ * of `lines` lines of `pitch` below `from`? */
 static bool
-sealed_fits(const page *pg, double s, double pitch, int lines, double d)
+sealed_fits(const page *pg, double s, double pitch, int lines, double d, size_t after)
 {
     page probe = *pg;
     probe.pitch = pitch;
     probe.lines = lines;
     int k = name_offset(pitch, d);
-    return s + k + 2 <= lines + EPS && y_of_slot(&probe, s) + pitch / 3 + d <= block_h(pg) + EPS;
+    return s + k + 2 + (double)after <= lines + EPS &&
+           y_of_slot(&probe, s) + pitch / 3 + d <= block_h(pg) + EPS;
 }
 
 /* The last body lines of page pg that may move on: grid text at its end. */
@@ -526,9 +537,8 @@ movable_tail(const page *pg, size_t want)
 }
 
 static void
-signature(ts *t, const dt_block *b, const dt_origin *where)
+signature(ts *t, const dt_block *b, const dt_block *next)
 {
-    (void)where;
     tl_para *name = para_str(t, &BODY, b->label);
     tl_para *date = para_str(t, &BODY, b->date);
     double nw = tl_para_line_width(name, 0), dw = tl_para_line_width(date, 0);
@@ -547,14 +557,16 @@ signature(ts *t, const dt_block *b, const dt_origin *where)
     }
     double d = units_mm_to_pt(t->opt->seal_diameter_mm > 0 ? t->opt->seal_diameter_mm
                                                              : DEFAULT_SEAL_MM);
+    /* The 附注 below the date belongs with the block. */
+    size_t after = next && next->kind == DT_NOTE ? tl_para_line_count(note_para(t, next)) : 0;
     page *pg = cur(t);
     double s = slot_at(pg, t->y);
-    if (!sealed_fits(pg, s, pg->pitch, pg->lines, d)) {
+    if (!sealed_fits(pg, s, pg->pitch, pg->lines, d, after)) {
         /* Tighten the page's line pitch so the block fits beside the body … */
         bool done = false;
         for (int extra = 1; extra <= MAX_TIGHTEN_LINES && !pg->fixed && !done; extra++) {
             double pitch = (block_h(pg) - pg->from * PITCH) / (pg->lines - pg->from + extra);
-            if (sealed_fits(pg, s, pitch, pg->lines + extra, d)) {
+            if (sealed_fits(pg, s, pitch, pg->lines + extra, d, after)) {
                 pg->pitch = pitch;
                 pg->lines += extra;
                 done = true;
@@ -1039,7 +1051,9 @@ paginate(ts *t)
         case DT_PARAGRAPH: body_text(t, &BODY, &b->text, 2 * CELL, b->align); break;
         case DT_HEADING: body_text(t, heading_style(b->level), &b->text, 2 * CELL, b->align); break;
         case DT_ATTACHMENT_NOTE: attachment_note(t, b); break;
-        case DT_SIGNATURE: signature(t, b, &b->origin); break;
+        case DT_SIGNATURE:
+            signature(t, b, i + 1 < doc->block_count ? &doc->blocks[i + 1] : NULL);
+            break;
         case DT_NOTE: note(t, b); break;
         case DT_ATTACHMENT: attachment(t, b); break;
         case DT_TABLE:

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# GB/T 9704 conformance of the typesetter, judged by independent tools: typeset_samples sets
+# sample doctrees through typeset_doc, then qpdf, pdffonts, pdftotext -bbox-layout and pdftoppm
+# measure the PDFs.  Prints the measured figures.
+# Usage: typeset_conformance.sh <typeset_samples> <source dir>
+set -uo pipefail
+samples=${1:?typeset_samples binary}
+src=${2:?source dir}
+. "$src/tests/integration/lib.sh"
+
+out=$work/out
+mkdir -p "$out"
+"$samples" "$out" >"$work/log" 2>&1
+check "typeset_samples sets every sample (and refuses the over-limit ones)" test $? -eq 0
+cat "$work/log"
+for pdf in "$out"/*.pdf; do
+  name=$(basename "$pdf")
+  check "$name: qpdf --check" qpdf --check "$pdf"
+  check "$name: every font embedded and subset" \
+    bash -c "pdffonts '$pdf' | awk 'NR>2 && (\$(NF-4)!=\"yes\" || \$(NF-3)!=\"yes\" || \$(NF-2)!=\"yes\") {exit 1}'"
+  pdftotext -bbox-layout "$pdf" "$work/${name%.pdf}.html"
+  pdftoppm -r 60 "$pdf" "$work/${name%.pdf}"
+done
+
+# One Python judge over all documents: each check prints "ok: ..." or "FAIL: ..." and figures.
+python3 - "$work" "$out/summary.txt" >"$work/judge" 2>&1 <<'PY'
+import glob, html, os, re, sys
+work, summary_path = sys.argv[1], sys.argv[2]
+L, T, BW, BH, PAGE_H = 79.3701, 104.8819, 442.2047, 637.7953, 841.8898
+PITCH, CELL, MM = BH / 22, BW / 28, 72 / 25.4
+CLOSING = set("，。、；：！？）》」』】〕〗”’．")
+
+summary = {}
+for line in open(summary_path, encoding="utf-8"):
+    name, rest = line.split(" ", 1)
+    summary[name] = dict(re.findall(r"(\w+)=(\S+)", rest)) if "refused" not in rest else {"refused": rest}
+
+def pages(name):
+    doc = open(f"{work}/{name}.html", encoding="utf-8").read()
+    out = []
+    for page in re.findall(r"<page[^>]*>(.*?)</page>", doc, re.S):
+        lines = []
+        for x0, y0, x1, y1, body in re.findall(
+                r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</line>', page, re.S):
+            text = "".join(html.unescape(w) for w in re.findall(r"<word[^>]*>(.*?)</word>", body))
+            lines.append(dict(x0=float(x0), y0=float(y0), x1=float(x1), y1=float(y1), text=text))
+        # pdftotext cuts a line where glyph boxes overlap (punctuation compressed to half width
+        # keeps its full-width box): one baseline is one line.
+        merged = []
+        for l in sorted(lines, key=lambda l: (round(l["y0"], 1), l["x0"])):
+            m = merged[-1] if merged else None
+            if m and abs(m["y0"] - l["y0"]) < 0.5 and abs(m["y1"] - l["y1"]) < 0.5:
+                m["overlap"] = m["overlap"] or l["x0"] < m["x1"] - 0.5
+                m["x1"], m["text"] = max(m["x1"], l["x1"]), m["text"] + l["text"]
+            else:
+                merged.append(dict(l, overlap=False))
+        out.append(merged)
+    return out
+
+failures = 0
+def check(what, ok, figures=""):
+    global failures
+    print(("ok: " if ok else "FAIL: ") + what + (f"  [{figures}]" if figures else ""))
+    failures += 0 if ok else 1
+
+def is_number(l):
+    return re.fullmatch(r"—\s*\d+\s*—", l["text"]) is not None
+
+def body_lines(page, size=16):
+    """3号 lines inside the text block (page numbers excluded)."""
+    heights = (size, size * 1.448)  # Fandol's box is the em; Noto CJK's is 1.448 em
+    return [l for l in page if min(abs(l["y1"] - l["y0"] - h) for h in heights) < 0.3
+            and T - 1 < l["y0"] < T + BH and not is_number(l)]
+
+def han_only(s):
+    return all(ord(c) > 0x2E80 for c in s)
+
+def check_numbers(name, pgs, unnumbered=()):
+    bad = []
+    for i, page in enumerate(pgs, 1):
+        nums = [l for l in page if is_number(l)]
+        if i in unnumbered:
+            if nums:
+                bad.append(f"p{i} has a number")
+            continue
+        if len(nums) != 1 or int(re.sub(r"\D", "", nums[0]["text"])) != i:
+            bad.append(f"p{i} number {[n['text'] for n in nums]}")
+            continue
+        n = nums[0]
+        centre = (n["y0"] + n["y1"]) / 2 - (T + BH)
+        if abs(centre - 7 * MM) > 2:
+            bad.append(f"p{i} {centre / MM:.1f} mm below the block")
+        if i % 2 and abs(n["x1"] - (L + BW - 14)) > 1.5:
+            bad.append(f"p{i} right edge {n['x1']:.1f}")
+        if i % 2 == 0 and abs(n["x0"] - (L + 14)) > 1.5:
+            bad.append(f"p{i} left edge {n['x0']:.1f}")
+    check(f"{name}: page numbers '— n —' 7 mm below the block, odd right / even left one character in"
+          + (f", none on pages {sorted(unnumbered)}" if unnumbered else ""), not bad, "; ".join(bad))
+
+def no_closing_at_start(name, pgs):
+    starts = [(i, l["text"]) for i, p in enumerate(pgs, 1) for l in p if l["text"] and l["text"][0] in CLOSING]
+    check(f"{name}: no line starts with closing punctuation", not starts, str(starts[:3]))
+
+def red_in(name, page, rect_pdf):
+    """Red pixels inside a PDF-space rectangle of a page rendered at 60 dpi (pdftoppm PPM)."""
+    files = sorted(glob.glob(f"{work}/{name}-*.ppm"))
+    data = open(files[page - 1], "rb").read()
+    m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", data)
+    w, h = int(m.group(1)), int(m.group(2))
+    px = data[m.end():]
+    s = 60 / 72
+    x, y, rw, rh = rect_pdf
+    red = 0
+    for py in range(int((PAGE_H - y - rh) * s), int((PAGE_H - y) * s)):
+        for qx in range(int(x * s), int((x + rw) * s)):
+            r, g, b = px[3 * (py * w + qx): 3 * (py * w + qx) + 3]
+            red += r > 180 and g < 120 and b < 120
+    return red
+
+# --- conformance: a multi-page 文件格式 notice ----------------------------------------------------
+pgs = pages("conformance")
+seal_page = int(summary["conformance"]["seal_page"])
+text_pages = [i for i, p in enumerate(pgs, 1) if len(body_lines(p)) > 2 and i <= seal_page]
+lefts = [l["x0"] - L for i in text_pages for l in body_lines(pgs[i - 1]) if l["x0"] < L + CELL / 2]
+check("conformance: body left edge 28 ± 0.5 mm on every unindented line", lefts and max(abs(d) for d in lefts) < 0.5 * MM,
+      f"{len(lefts)} lines, left edge {28 + min(lefts) / MM:.3f}..{28 + max(lefts) / MM:.3f} mm")
+OPENING = set("（《「『【〔〖“‘")
+full, pushed_in, pushed_out = [], [], []
+for i in text_pages:
+    lines = body_lines(pgs[i - 1])
+    for k, l in enumerate(lines):
+        if not (han_only(l["text"]) and l["x1"] > L + BW - CELL / 2):
+            continue
+        n = len(l["text"]) + round((l["x0"] - L) / CELL)
+        nxt = lines[k + 1]["text"] if k + 1 < len(lines) else ""
+        if l["overlap"]:
+            pushed_in.append(n)   # closing punctuation compressed to take one more mark
+        elif nxt and (nxt[0] in OPENING or nxt[0].isascii()):
+            pushed_out.append(n)  # an opening mark, or a number or id that is never broken, moved on
+        else:
+            full.append(n)
+            if n != 28:
+                print("  line of", n, "characters:", l["text"], "| next:", nxt)
+check("conformance: 28 characters (indent included) on every full line of CJK text",
+      full and all(n == 28 for n in full),
+      f"{len(full)} full lines with {sorted(set(full))} characters; pushed in {pushed_in}, pushed out {pushed_out}")
+check("conformance: lines pushed in hold 29–30 characters, pushed out fewer than 28 (justified)",
+      all(28 < n <= 30 for n in pushed_in) and all(n < 28 for n in pushed_out))
+run_off = [i for i in text_pages if i + 1 in text_pages and i > 1]
+per_page = {i: len(body_lines(pgs[i - 1])) for i in run_off}
+check("conformance: 22 lines on every page the text runs off", run_off and all(n == 22 for n in per_page.values()),
+      f"lines per page {per_page}")
+steps = []
+for i in run_off:  # 仿宋 lines only: other fonts' boxes sit differently on the same grid
+    ys = sorted(l["y0"] for l in body_lines(pgs[i - 1]) if abs(l["y1"] - l["y0"] - 16) < 0.3)
+    steps += [b - a for a, b in zip(ys, ys[1:])]
+check("conformance: lines on the 28.99 pt grid (225 mm / 22)",
+      steps and all(abs(s / PITCH - round(s / PITCH)) * PITCH < 0.05 for s in steps),
+      f"{len(steps)} steps, smallest {min(steps):.3f} pt")
+seal_top = PAGE_H - float(summary["conformance"]["seal_y"]) - float(summary["conformance"]["seal_w"])
+above = [l for l in body_lines(pgs[seal_page - 1]) if l["y1"] <= seal_top + 1]
+check("conformance: the seal page carries body text", len(above) >= 2, f"page {seal_page}: {len(above)} lines above the seal")
+gap = seal_top - max(l["y1"] for l in above)
+check("conformance: the seal's top within one line of the text above", 0 <= gap <= PITCH, f"{gap:.1f} pt")
+no_closing_at_start("conformance", pgs)
+check_numbers("conformance", pgs)
+heads = [i for i, p in enumerate(pgs, 1) if any("图斑编号" in l["text"] for l in p)]
+check("conformance: the table's head row repeated on every page it runs over", len(heads) >= 2, f"pages {heads}")
+
+# --- exact: the body ends on the last line of page 2 ----------------------------------------------
+pgs = pages("exact")
+s = summary["exact"]
+n = [len(body_lines(p)) for p in pgs]
+check("exact: body fills page 1 (22 lines); the seal page carries body text taken over from page 2",
+      n[0] == 22 and int(s["seal_page"]) == len(pgs) and n[-1] >= 2 + 2, f"lines per page {n}")
+
+# --- short1: the signature block lacks one line: the page is tightened, not broken -------------
+pgs = pages("short1")
+lines = body_lines(pgs[0])
+ys = sorted(l["y0"] for l in lines)
+pitch = sorted(b - a for a, b in zip(ys, ys[1:]))[len(ys) // 2]
+check("short1: one page, 19 body lines with 署名 and date, all inside the block",
+      len(pgs) == 1 and len(lines) == 21 and max(l["y1"] for l in pgs[0] if not is_number(l)) <= T + BH,
+      f"{len(lines)} lines, pitch {pitch:.2f} pt (grid 28.99)")
+check("short1: line pitch tightened by at most 13 %", 0.87 * PITCH <= pitch < PITCH - 0.5, f"{pitch:.2f} pt")
+check("short1: seal drawn (red) at the returned rectangle",
+      red_in("short1", 1, [float(summary["short1"][k]) for k in ("seal_x", "seal_y", "seal_w", "seal_w")]) > 50)
+
+# --- cc3: a three-line 抄送 -----------------------------------------------------------------------
+pgs = pages("cc3")
+last = pgs[-1]
+small = sorted([l for l in last if abs(l["y1"] - l["y0"] - 14) < 0.3 and not is_number(l)], key=lambda l: (l["y0"], l["x0"]))
+cc = [l for l in small if "印发" not in l["text"] and "办公室" in l["text"] or l["text"].endswith("。")]
+first = [l for l in small if l["text"].startswith("抄送：")]
+printed = [l for l in small if "印发" in l["text"]]
+ok = len(first) == 1 and printed
+if ok:
+    top = first[0]["y0"]
+    cc_lines = [l for l in small if top - 1 <= l["y0"] < printed[0]["y0"] - 1]
+    name_x = first[0]["x0"] + 3 * 14
+    cont = cc_lines[1:]
+    check("cc3: 抄送 wraps onto three lines, ended with 。", len(cc_lines) == 3 and cc_lines[-1]["text"].endswith("。"),
+          f"{len(cc_lines)} lines")
+    check("cc3: continuation lines aligned after 抄送：", cont and all(abs(l["x0"] - name_x) < 1 for l in cont),
+          ", ".join(f"{l['x0']:.1f}" for l in cont) + f" vs {name_x:.1f}")
+    check("cc3: the 印发 row below the last 抄送 line, on the block's bottom line",
+          printed[0]["y0"] - cc_lines[-1]["y1"] > 5 and T + BH - PITCH < printed[0]["y1"] <= T + BH)
+    check("cc3: 抄送 indented one character (4号)", abs(first[0]["x0"] - (L + 14)) < 1, f"{first[0]['x0'] - L:.1f} pt")
+else:
+    check("cc3: 抄送 and 印发 rows found", False)
+check_numbers("cc3", pgs)
+
+# --- tallcell: a cell longer than a page is split over pages, finitely ------------------------
+pgs = pages("tallcell")
+heads = [i for i, p in enumerate(pgs, 1) if any("图斑编号" in l["text"] for l in p)]
+check("tallcell: the long cell runs over several pages, each with the head row repeated",
+      len(pgs) > 3 and heads == list(range(1, len(pgs) + 1)), f"{len(pgs)} pages, heads on {len(heads)}")
+inside = all(l["y1"] <= T + BH + 0.5 for p in pgs for l in p if not is_number(l))
+check("tallcell: every line inside the block", inside)
+
+# --- limits: refusals that name the record and field -----------------------------------------
+for name in ("limit", "hugecell"):
+    r = summary.get(name, {}).get("refused", "")
+    check(f"{name}: refused with TB_ELIMIT naming record and field", "code=3" in r and "record" in r and "WFLX" in r, r.strip())
+
+# --- extras: 信函格式, duplex, 目录, landscape, figures, watermark ----------------------------------
+pgs = pages("extras")
+cc_page = [i for i, p in enumerate(pgs, 1) if any(l["text"].startswith("抄送") for l in p)]
+blank = [i for i, p in enumerate(pgs, 1) if not [l for l in p if l["text"] not in ("样", "稿")]]
+lone = [i for i in cc_page if not body_lines(pgs[i - 1])]
+check("extras (duplex): the 版记 falls on an even page", cc_page and cc_page[0] % 2 == 0, f"page {cc_page}, blank {blank}")
+check_numbers("extras (信函格式)", pgs, unnumbered={1, *blank, *lone})
+toc = [l["text"] for l in pgs[0] if re.search(r"(工作开展情况|图斑核查|下一步工作)\d+$", l["text"])]
+heading = min(i for i, p in enumerate(pgs, 1) for l in p if l["text"] == "一、工作开展情况")
+check("extras: 目录 lines carry page numbers (the first one's heading is on its page)",
+      len(toc) == 3 and toc[0].endswith(str(heading)), f"{toc}, heading on page {heading}")
+first_line = min((l for l in pgs[0] if "示自然资函" in l["text"]), key=lambda l: l["y0"], default=None)
+check("extras: 发文字号 flush right under the double rule", first_line is not None and abs(first_line["x1"] - (L + BW)) < 1.5)
+check("extras: watermark on every page", all({"样", "稿"} <= {l["text"] for l in p} for p in pgs))
+no_closing_at_start("extras", pgs)
+
+# --- upward: 上行文 with 签发人 ---------------------------------------------------------------------
+pgs = pages("upward")
+docno = [l for l in pgs[0] if "示自然资报" in l["text"]]
+signer = [l for l in pgs[0] if "李四" in l["text"]]
+check("upward: 发文字号 left (one character in), 签发人 right on the same line",
+      docno and signer and abs(docno[0]["x0"] - (L + CELL)) < 1 and abs(docno[0]["y0"] - signer[0]["y0"]) < 1
+      and abs(signer[0]["x1"] - (L + BW - CELL)) < 1.5)
+cc_page = [i for i, p in enumerate(pgs, 1) if any(l["text"].startswith("抄送") for l in p)]
+check("upward (duplex): the 版记 falls on an even page", cc_page and cc_page[0] % 2 == 0, f"page {cc_page} of {len(pgs)}")
+sys.exit(1 if failures else 0)
+PY
+rc=$?
+cat "$work/judge"
+passed=$((passed + $(grep -c '^ok:' "$work/judge")))
+failed=$((failed + $(grep -c '^FAIL:' "$work/judge")))
+[ $rc -eq 0 ] || [ "$failed" -gt 0 ] || fail "the judge itself failed"
+finish
