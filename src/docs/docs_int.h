@@ -3,7 +3,7 @@
 #define TB_DOCS_INT_H
 
 #include "gongwen.h"
-#include "map_view.h"
+#include "map_panel.h"
 #include "pdfsig.h"
 #include "render.h"
 #include "tb_arena.h"
@@ -18,7 +18,7 @@ struct render_ctx {
     cairo_surface_t *seal;
     pdfsig_signer *signer;
     pdfsig_image *seal_image; /* the seal as the signature's appearance */
-    map_basemap *basemap;     /* NULL when the office has no imagery */
+    map_ctx *maps;            /* the office's imagery catalogue and map layers */
 };
 
 /* Chinese numeral for 1..99 (一, 十二, 九十九) into out. */

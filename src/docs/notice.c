@@ -159,9 +159,7 @@ draw_map(void *user, cairo_t *cr, const dt_panel *panel, double x, double y, dou
          tb_err *err)
 {
     render_ctx *rc = user;
-    const patch *p = panel->datum;
-    map_frame f = {x, y, w, h, /*dpi*/ 200, /*margin_ratio*/ 0};
-    return map_draw_patch(cr, rc->basemap, p->wkb, p->wkb_len, p->id, &f, err);
+    return map_panel_draw(rc->maps, cr, panel, x, y, w, h, err);
 }
 
 /* A growing list of blocks. */

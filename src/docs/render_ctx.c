@@ -3,6 +3,7 @@
 #include "docs_int.h"
 
 #include "tb_fs.h"
+#include "tpl_imagery.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -115,7 +116,11 @@ render_ctx_open(const char *office_dir, const char *imagery_path, tb_err *err)
     if (!(rc->seal_image = seal_image_of(rc->seal, err)))
         goto fail;
     const char *imagery = imagery_path ? imagery_path : rc->office->imagery_path;
-    if (imagery && !(rc->basemap = map_basemap_open(imagery, err)))
+    const map_sources *catalogue = NULL;
+    if (rc->office->imagery_catalogue_path &&
+        !(catalogue = tpl_imagery_load(rc->office->imagery_catalogue_path, rc->arena, err)))
+        goto fail;
+    if (!(rc->maps = map_ctx_open(catalogue, imagery, err)))
         goto fail;
     return rc;
 
@@ -129,7 +134,7 @@ render_ctx_close(render_ctx *rc)
 {
     if (rc == NULL)
         return;
-    map_basemap_close(rc->basemap);
+    map_ctx_close(rc->maps);
     pdfsig_signer_free(rc->signer);
     pdfsig_image_free(rc->seal_image);
     if (rc->seal)

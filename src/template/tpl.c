@@ -8,6 +8,7 @@
 
 #include "tb_buf.h"
 #include "tb_fs.h"
+#include "tpl_int.h"
 #include "tpl_schemas.h"
 
 #include <libxml/parser.h>
@@ -264,6 +265,10 @@ tpl_office_load(const char *dir, tb_arena *a, tb_err *err)
         }
         o->imagery_path = p[0] == '/' ? p : tb_arena_printf(a, "%s/%s", dir, p);
     }
+    xmlNodePtr catalogue = child(root, "imagery-catalogue");
+    if (catalogue && !(o->imagery_catalogue_path = inside(dir, attr(catalogue, "path", a),
+                                                          "imagery-catalogue", a, err)))
+        return NULL;
     memcpy(o->fonts, default_fonts, sizeof o->fonts);
     for (xmlNodePtr n = root->children; n; n = n->next) {
         if (!is_element(n, "font"))
@@ -444,4 +449,11 @@ tpl_expand(const char *text, const tpl_var *vars, size_t var_count, const char *
 done:
     tb_buf_release(&out);
     return result;
+}
+
+xmlDocPtr
+tpl_xml_parse(const char *xml, size_t len, const char *name, const char *schema, tb_arena *a,
+              tb_err *err)
+{
+    return parse_and_validate(xml, len, name, schema, a, err);
 }

@@ -30,6 +30,7 @@ typedef struct tpl_office {
     const char *tsa_url;         /* <signing tsa>: RFC 3161 time-stamp authority; NULL = none */
     bool certify;                /* <signing certify="true">: first signature certifies (DocMDP) */
     const char *imagery_path;  /* resolved relative to dir; NULL if none */
+    const char *imagery_catalogue_path; /* imagery.xml, inside dir; NULL if none */
     font_choice fonts[FONT_ROLE_COUNT]; /* defaults, overridden by <font> elements */
 } tpl_office;
 

@@ -5,5 +5,6 @@
 extern const char *const tpl_schema_office;
 extern const char *const tpl_schema_notice;
 extern const char *const tpl_schema_mapping;
+extern const char *const tpl_schema_imagery;
 
 #endif

@@ -12,6 +12,7 @@ src=${2:?source dir}
 office=$work/office
 mkdir -p "$office"
 cp "$src"/templates/sample-office/{office.xml,notice.xml,seal.png} "$office"/
+sed "s|\.\./\.\./samples/|$src/samples/|" "$src/templates/sample-office/imagery.xml" >"$office/imagery.xml"
 bash "$src/scripts/make-sample-keys.sh" "$office" 2>/dev/null
 ca=$office/keys/ca.crt
 export SOURCE_DATE_EPOCH=1732060800 # 2024-11-20: reproducible output
@@ -47,6 +48,13 @@ for pdf in "${pdfs[@]}"; do
     [[ $text == *"监测面积${mu}亩"* ]] || missing+=" ${mu}亩"
   done <"$work/expected"
   check "$name: text has every id and area of its patches${missing:+ (missing:$missing)}" test -z "$missing"
+  check "$name: every map is a before/after pair with its image dates" \
+    bash -c "[[ '$text' == *前时相2023年9月20日* && '$text' == *后时相2024年9月15日* ]]"
+  # pdfimages -list: page num type width height color comp bpc enc ...; the seal is the one
+  # image with a soft mask (smask), every map picture is JPEG.
+  npatch=$(awk -v c="$code" '$1 == c' "$work/expected" | wc -l)
+  check "$name: two JPEG map pictures per patch, no other bitmap but the seal" \
+    bash -c "pdfimages -list '$pdf' | awk -v n=$npatch 'NR>2 && \$3==\"image\" {if (\$9==\"jpeg\") j++; else o++} END {exit !(j==2*n && o<=1)}'"
   check "$name: 发文机关标志, 发文字号, 成文日期 are text" \
     bash -c "[[ '$text' == *示例县自然资源局文件* && '$text' == *示自然资发〔2024〕*号* && '$text' == *2024年11月20日* ]]"
   sig=$(pdfsig "$pdf" 2>&1)
@@ -140,6 +148,17 @@ rm -rf "$other/keys"
 ln -s "$office/keys" "$other/keys"
 expect_refusal "an office cannot sign with another office's key (symlinked keys/)" \
   "outside the office directory" render notice --office "$other" --patches "$src/samples/patches.gpkg"
+# Imagery that cannot serve as a picture is refused before anything is rendered.
+gdal_translate -q -ot Float32 -b 1 -scale 0 255 100 400 "$src/samples/basemap.tif" "$work/dem.tif" 2>/dev/null
+expect_refusal "a Float32 elevation model as imagery: exit 2, the file and a way out" \
+  "$work/dem.tif: one Float32 band of measurements" \
+  render notice --office "$office" --imagery "$work/dem.tif" --patches "$src/samples/patches.gpkg"
+gdal_translate -q -of GTiff -co PROFILE=BASELINE "$src/samples/basemap.tif" "$work/plain.tif" 2>/dev/null
+rm -f "$work/plain.tif.aux.xml" "$work/plain.tfw"
+expect_refusal "imagery without georeferencing: exit 2 and a sentence, not a PROJ message" \
+  "$work/plain.tif: has no georeferencing" \
+  render notice --office "$office" --imagery "$work/plain.tif" --patches "$src/samples/patches.gpkg"
+check "... and no PROJ or GDAL jargon in it" bash -c "! grep -qi 'proj\|CPLE\|OGR' '$work/stderr'"
 rm -rf "$work/refused"
 "$tuban" render notice --office "$office" --patches "$src/samples/patches.gpkg" --out "" >/dev/null 2>&1
 check "--out '' is refused (exit 2)" test $? -eq 2
