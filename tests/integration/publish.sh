@@ -11,6 +11,7 @@ src=${2:?source dir}
 cp -r "$src/templates" "$work/templates"
 rm -rf "$work/templates/sample-office/keys"
 office=$work/templates/sample-office
+sed -i "s|\.\./\.\./samples/|$src/samples/|" "$office/imagery.xml"
 bash "$src/scripts/make-sample-keys.sh" "$office" 2>/dev/null
 export SOURCE_DATE_EPOCH=1732060800
 render() { "$tuban" render notice --office "$office" --imagery "$src/samples/basemap.tif" \
