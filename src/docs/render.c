@@ -14,6 +14,7 @@
 #include "patch_source.h"
 #include "tb_fs.h"
 
+#include <pango/pangocairo.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,8 @@ worker_run(void *arg)
         }
     }
     tb_buf_release(&pdf);
+    /* Pango keeps a default font map per thread (the map labels use it) until told to drop it. */
+    pango_cairo_font_map_set_default(NULL);
     return NULL;
 }
 

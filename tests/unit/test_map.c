@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <pango/pangocairo.h>
 
 #include "map_panel.h"
 #include "map_view.h"
@@ -961,5 +962,7 @@ main(void)
         cmocka_unit_test(test_pdf_jpeg),
         cmocka_unit_test(test_reference_pair),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    pango_cairo_font_map_set_default(NULL); /* drop the thread's default font map (LSan) */
+    return rc;
 }
