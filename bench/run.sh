@@ -16,3 +16,5 @@ for i in 1 2 3 4 5; do
   /usr/bin/time -f "%e s wall, %M KB peak RSS" "$build/src/cli/tuban" render notice \
     --office templates/sample-office --patches samples/patches.gpkg --out "$out" >/dev/null
 done
+echo "== typesetting: a 20-page text-and-table report, tuban against a bare Cairo+Pango floor =="
+"$build/bench/bench_typeset" 15
