@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-n=${2:-30}
+n=${2:-90}
 dir=${TMPDIR:-/tmp}/tuban-bench-map
 mkdir -p "$dir"
 # Sample extent (EPSG:4548), see samples/README.md.

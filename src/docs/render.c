@@ -27,6 +27,8 @@ typedef struct doc_plan {
     char *path;
     const patch **patches; /* borrowed from the plan's array */
     size_t count;
+    const patch *const *neighbours; /* every patch of the input, drawn around each map's own */
+    size_t neighbour_count;
     int number;
     char *tmp; /* the rendered temporary, once written */
 } doc_plan;
@@ -35,6 +37,7 @@ typedef struct doc_plans {
     doc_plan *items;
     size_t count, cap;
     const patch **selection; /* owns the pointer array the plans point into */
+    const patch **all;       /* owns the neighbours array */
 } doc_plans;
 
 static doc_plan *
@@ -58,6 +61,7 @@ plans_release(doc_plans *d)
     }
     free(d->items);
     free(d->selection);
+    free(d->all);
 }
 
 static int
@@ -75,10 +79,13 @@ plan_notices(const render_request *req, const patch_set *set, doc_plans *out, tb
     (void)err;
     const patch **illegal = tb_xmalloc_array(set->count + 1, sizeof *illegal);
     out->selection = illegal;
+    out->all = tb_xmalloc_array(set->count + 1, sizeof *out->all);
     size_t n = 0;
-    for (size_t i = 0; i < set->count; i++)
+    for (size_t i = 0; i < set->count; i++) {
+        out->all[i] = &set->items[i];
         if (set->items[i].legality == LEGALITY_ILLEGAL)
             illegal[n++] = &set->items[i];
+    }
     qsort(illegal, n, sizeof *illegal, by_township_then_id);
     int number = req->opt.first_number;
     for (size_t i = 0; i < n;) {
@@ -91,6 +98,8 @@ plan_notices(const render_request *req, const patch_set *set, doc_plans *out, tb
         snprintf(p->path, len, "%s/notice-%s.pdf", req->out_dir, illegal[i]->admin_code);
         p->patches = illegal + i;
         p->count = j - i;
+        p->neighbours = out->all;
+        p->neighbour_count = set->count;
         p->number = number++;
         i = j;
     }
@@ -101,6 +110,7 @@ static tb_code
 render_notice_plan(render_ctx *rc, const render_request *req, const doc_plan *p, tb_buf *out,
                    tb_err *err)
 {
+    map_ctx_set_neighbours(rc->maps, p->neighbours, p->neighbour_count);
     return notice_render(rc, p->patches, p->count, &req->opt, p->number, out, err);
 }
 

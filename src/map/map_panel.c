@@ -721,6 +721,9 @@ neighbours_draw(cairo_t *cr, const frame *fr, const map_ctx *mc, const patch *se
                           strcmp(p->id, self->id) == 0))
             continue;
         OGREnvelope env = {p->min_lon, p->max_lon, p->min_lat, p->max_lat};
+        if (env.MaxX < fr->geo_box[0] || env.MinX > fr->geo_box[2] ||
+            env.MaxY < fr->geo_box[1] || env.MinY > fr->geo_box[3])
+            continue; /* far away: not even parsed */
         OGRGeometryH g0 = patch_geometry(p);
         OGRGeometryH g = g0 != NULL ? project_if_near(fr, g0, &env) : NULL;
         if (g0 != NULL)

@@ -31,10 +31,17 @@
 static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
 static atomic_uint jpeg_serial;
 
+/* GDAL's block cache defaults to 5% of the machine's memory, so a long run over a big raster
+ * would grow towards that; a map frame needs a few MB of blocks.  An administrator's
+ * GDAL_CACHEMAX still wins. */
+#define MAP_BLOCK_CACHE_BYTES (64 << 20)
+
 static void
 gdal_register(void)
 {
     GDALAllRegister();
+    if (CPLGetConfigOption("GDAL_CACHEMAX", NULL) == NULL)
+        GDALSetCacheMax64(MAP_BLOCK_CACHE_BYTES);
 }
 
 void

@@ -590,6 +590,80 @@ test_same_ground_any_crs(void **state)
     free(tp.wkb);
 }
 
+/* ---- other raster formats, nodata --------------------------------------------------------- */
+
+static void
+half_nodata(int x, int y, unsigned char rgb[3])
+{
+    gradient(x, y, rgb);
+    if (x < RASTER_N / 2)
+        memset(rgb, 0, 3);
+}
+
+/* GeoPackage tiles and MBTiles (web mercator) show the same ground as the GeoTIFF; nodata is
+ * neutral grey. */
+static void
+test_formats_and_nodata(void **state)
+{
+    (void)state;
+    GDALDatasetH src = GDALOpen(tmp("base.tif"), GA_ReadOnly);
+    char *png[] = {"TILE_FORMAT=PNG", NULL};
+    GDALDatasetH gpkg = GDALCreateCopy(GDALGetDriverByName("GPKG"), tmp("base.gpkg"), src, FALSE,
+                                       png, NULL, NULL);
+    assert_non_null(gpkg);
+    GDALClose(gpkg);
+    GDALDatasetH mbt = GDALCreateCopy(GDALGetDriverByName("MBTiles"), tmp("base.mbtiles"), src,
+                                      FALSE, png, NULL, NULL);
+    assert_non_null(mbt);
+    GDALClose(mbt);
+    GDALClose(src);
+    test_patch tp;
+    square_patch(&tp, "TB-fmt", CENTRE_E, CENTRE_N, 100.0);
+    const char *files[] = {"base.gpkg", "base.mbtiles"};
+    for (int i = 0; i < 2; i++) {
+        tb_err err = {0};
+        map_ctx *mc = map_ctx_open(NULL, tmp(files[i]), &err);
+        if (mc == NULL)
+            fail_msg("%s: %s", files[i], err.msg);
+        canvas c = canvas_new(400, 400, 1.0);
+        assert_int_equal(draw(mc, &c, &tp.p, 50, 50, 300, 300, &err, "view", "location",
+                              "scale", "1:2000", "decorations", "", NULL),
+                         TB_OK);
+        int rgb[3];
+        pixel(&c, 200, 200, rgb); /* the raster's centre */
+        if (!near_rgb(rgb, 128, 128, 200, 8))
+            fail_msg("%s: centre %d %d %d", files[i], rgb[0], rgb[1], rgb[2]);
+        double d = 40.0 * PT_PER_M_PAPER / 2000.0; /* 40 m west and south */
+        pixel(&c, 200 - d + 0.5, 200 + d + 0.5, rgb);
+        if (!near_rgb(rgb, 108, 148, 200, 8))
+            fail_msg("%s: off-centre %d %d %d", files[i], rgb[0], rgb[1], rgb[2]);
+        canvas_free(&c, i == 0 ? "gpkg.png" : "mbtiles.png");
+        map_ctx_close(mc);
+    }
+
+    double x0 = CENTRE_E - RASTER_N / 2, y1 = CENTRE_N + RASTER_N / 2;
+    tif_write(tmp("nodata.tif"), 4548, x0, y1, RASTER_N, 1.0, true, true, half_nodata);
+    GDALDatasetH nd = GDALOpen(tmp("nodata.tif"), GA_Update);
+    for (int b = 1; b <= 3; b++)
+        GDALSetRasterNoDataValue(GDALGetRasterBand(nd, b), 0);
+    GDALClose(nd);
+    tb_err err = {0};
+    map_ctx *mc = map_ctx_open(NULL, tmp("nodata.tif"), &err);
+    assert_non_null(mc);
+    canvas c = canvas_new(400, 400, 1.0);
+    assert_int_equal(draw(mc, &c, &tp.p, 50, 50, 300, 300, &err, "view", "location", "scale",
+                          "1:2000", "layers", "imagery", "decorations", "", NULL),
+                     TB_OK);
+    int rgb[3];
+    pixel(&c, 150, 200, rgb); /* west of the centre: nodata */
+    assert_true(near_rgb(rgb, 0xD9, 0xD9, 0xD9, 3));
+    pixel(&c, 250, 200, rgb); /* east: imagery */
+    assert_true(near_rgb(rgb, 128 + 18, 128, 200, 6));
+    canvas_free(&c, "nodata.png");
+    map_ctx_close(mc);
+    free(tp.wkb);
+}
+
 /* ---- before / after ------------------------------------------------------------------------ */
 
 static map_ctx *
@@ -956,6 +1030,7 @@ main(void)
         cmocka_unit_test(test_outline_position),
         cmocka_unit_test(test_scale_bar),
         cmocka_unit_test(test_same_ground_any_crs),
+        cmocka_unit_test(test_formats_and_nodata),
         cmocka_unit_test(test_before_after),
         cmocka_unit_test(test_bad_attributes),
         cmocka_unit_test(test_layers_and_overview),
