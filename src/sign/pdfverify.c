@@ -714,7 +714,8 @@ pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *op
     for (int i = 0; i < nsigs; i++)
         if (!check_range(&d, &sigs[i], why, sizeof why))
             tb_buf_printf(&detail, "; signature %s: %s", sigs[i].field_name, why), all_ok = false;
-    qsort(sigs, (size_t)nsigs, sizeof *sigs, sig_by_start);
+    if (nsigs > 1) /* qsort(NULL, 0, …) is undefined */
+        qsort(sigs, (size_t)nsigs, sizeof *sigs, sig_by_start);
     run = EVP_MD_CTX_new();
     tail = EVP_MD_CTX_new();
     if (run == NULL || tail == NULL || EVP_DigestInit_ex(run, EVP_sha256(), NULL) != 1) {
