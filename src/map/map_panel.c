@@ -1101,6 +1101,10 @@ inset_draw(cairo_t *cr, const frame *fr, const map_feature *town, double lon, do
     cairo_arc(cr, px, py, 2.2, 0, 2 * M_PI);
     cairo_set_source_rgb(cr, 1, 0, 0);
     cairo_fill(cr);
+    if (town->label != NULL) { /* which township: its name under the locator */
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        text_draw(cr, fr->lay, town->label, 6.0, bx + bw / 2, by + bh + 1.0, 0.5, 0.0, true);
+    }
     OGR_G_DestroyGeometry(g);
     return bx;
 }

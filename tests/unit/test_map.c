@@ -897,6 +897,65 @@ test_layers_and_overview(void **state)
     map_ctx_close(mc);
 }
 
+/* Coordinate ticks in Gauss-Krüger metres fall on round eastings; an office layer is drawn in
+ * its colour only when a panel asks for it. */
+static void
+test_grid_metres_and_office_layer(void **state)
+{
+    (void)state;
+    char road[256];
+    snprintf(road, sizeof road, "POLYGON ((%f %f, %f %f, %f %f, %f %f, %f %f))", CENTRE_E - 300,
+             CENTRE_N + 30, CENTRE_E + 300, CENTRE_N + 30, CENTRE_E + 300, CENTRE_N + 40,
+             CENTRE_E - 300, CENTRE_N + 40, CENTRE_E - 300, CENTRE_N + 30);
+    const char *roads[] = {road};
+    vector_write(tmp("roads.gpkg"), "roads", 4548, roads, NULL, 1);
+    map_layer_source layers[] = {{.role = MAP_LAYER_OTHER, .name = "roads", .title = "道路",
+                                  .path = tmp("roads.gpkg"), .colour = 0x0000FF}};
+    map_sources src = {.layers = layers, .layer_count = 1, .grid = MAP_GRID_METRES};
+    tb_err err = {0};
+    map_ctx *mc = map_ctx_open(&src, NULL, &err);
+    assert_non_null(mc);
+    test_patch tp;
+    square_patch(&tp, "TB-grid", CENTRE_E, CENTRE_N, 40.0);
+    canvas c = canvas_new(400, 400, 2.0);
+    assert_int_equal(draw(mc, &c, &tp.p, 50, 50, 300, 300, &err, "view", "location", "scale",
+                          "1:2000", "layers", "roads", "decorations", "grid", NULL),
+                     TB_OK);
+    /* 300 pt at 1:2000 is 211.7 m: a 50 m step, ticks at easting 500000 (the centre) and
+     * every 50 m (70.87 pt) either side, 5 pt long from the top edge. */
+    double step = 50.0 * PT_PER_M_PAPER / 2000.0;
+    int rgb[3];
+    for (int k = -2; k <= 2; k++) {
+        double x = 200 + k * step;
+        pixel(&c, x, 52.5, rgb);
+        if (!is_dark(rgb))
+            fail_msg("no tick at easting %d: %d %d %d", 500000 + 50 * k, rgb[0], rgb[1], rgb[2]);
+        pixel(&c, x + step / 2, 52.5, rgb);
+        assert_false(is_dark(rgb));
+    }
+    /* The road: 30 to 40 m north of the centre, blue outline. */
+    int blue = 0;
+    for (double y = 200 - 40 * PT_PER_M_PAPER / 2000 - 2; y < 200 - 30 * PT_PER_M_PAPER / 2000 + 2; y += 0.5) {
+        pixel(&c, 150, y, rgb);
+        blue += rgb[2] > 180 && rgb[0] < 80 && rgb[1] < 80;
+    }
+    assert_true(blue >= 2);
+    canvas_free(&c, "grid-metres.png");
+    canvas d = canvas_new(400, 400, 2.0);
+    assert_int_equal(draw(mc, &d, &tp.p, 50, 50, 300, 300, &err, "view", "location", "scale",
+                          "1:2000", "layers", "outline", "decorations", "", NULL),
+                     TB_OK);
+    blue = 0;
+    for (double y = 150; y < 200; y += 0.5) {
+        pixel(&d, 150, y, rgb);
+        blue += rgb[2] > 180 && rgb[0] < 80 && rgb[1] < 80;
+    }
+    assert_int_equal(blue, 0);
+    canvas_free(&d, NULL);
+    free(tp.wkb);
+    map_ctx_close(mc);
+}
+
 /* ---- PDF ----------------------------------------------------------------------------------- */
 
 static long
@@ -1034,6 +1093,7 @@ main(void)
         cmocka_unit_test(test_before_after),
         cmocka_unit_test(test_bad_attributes),
         cmocka_unit_test(test_layers_and_overview),
+        cmocka_unit_test(test_grid_metres_and_office_layer),
         cmocka_unit_test(test_pdf_jpeg),
         cmocka_unit_test(test_reference_pair),
     };
