@@ -525,6 +525,17 @@ tl_para_line_chars(const tl_para *p, size_t line)
     return line < p->nlines ? p->lines[line].end - p->lines[line].start : 0;
 }
 
+size_t
+tl_para_line_text(const tl_para *p, size_t line, const char **start)
+{
+    if (line >= p->nlines) {
+        *start = "";
+        return 0;
+    }
+    *start = p->text + p->ch[p->lines[line].start].byte;
+    return p->ch[p->lines[line].end].byte - p->ch[p->lines[line].start].byte;
+}
+
 double
 tl_para_size(const tl_para *p)
 {

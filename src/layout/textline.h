@@ -45,6 +45,9 @@ size_t tl_para_break_balanced(tl_para *p, double max_w);
 size_t tl_para_line_count(const tl_para *p);
 double tl_para_line_width(const tl_para *p, size_t line);
 size_t tl_para_line_chars(const tl_para *p, size_t line); /* characters, for tests */
+/* The line's text: *start points into the paragraph's text (forced breaks removed); returns
+ * its length in bytes. */
+size_t tl_para_line_text(const tl_para *p, size_t line, const char **start);
 double tl_para_size(const tl_para *p);                   /* font size in points */
 
 /* How far the text's ink reaches above and below its baseline (the 发文机关标志 is placed by

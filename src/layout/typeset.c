@@ -39,6 +39,7 @@ typedef struct item {
     item_kind kind;
     bool grid;       /* TEXT: y is the grid slot `slot` on the page's pitch */
     bool body;       /* body text: the seal page must carry some */
+    bool annex;      /* a line of the 附件说明 (moves with the body lines above it) */
     double slot;
     double x, y;     /* TEXT: left edge and baseline (when not on the grid) */
     double w, h;     /* RULE: length and thickness; BOX, PANEL, SEAL: size; LEADER: right end */
@@ -82,6 +83,7 @@ typedef struct ts {
     section *sections;
     size_t nsections, next_section, pending_section;
     const dt_origin *where; /* the element being set, for messages */
+    bool annex;             /* setting the 附件说明 */
     tb_err *err;
     bool failed;
 } ts;
@@ -242,6 +244,7 @@ grid_line(ts *t, const tl_para *p, size_t line, double x, const double rgb[3], b
     it->para = p;
     it->line = line;
     it->body = body;
+    it->annex = t->annex;
     memcpy(it->rgb, rgb, 3 * sizeof *rgb);
     t->y = y_of_slot(cur(t), slot + 1);
     t->clear_y = 0;
@@ -443,6 +446,7 @@ attachment_note(ts *t, const dt_block *b)
     if (b->item_count == 0)
         return;
     skip_lines(t, 1); /* 正文下空一行 */
+    t->annex = true;
     tl_para *label = para_str(t, &BODY, "附件：");
     double left = 2 * CELL + tl_para_line_width(label, 0), w = block_w(cur(t));
     for (size_t i = 0; i < b->item_count && !t->failed; i++) {
@@ -466,6 +470,7 @@ attachment_note(ts *t, const dt_block *b)
         }
         grid_para(t, p, left + px, left + px, w - left - px, DT_ALIGN_LEFT, BLACK, true);
     }
+    t->annex = false;
 }
 
 /* 附注: in parentheses, indented two characters, on the line below the date. */
@@ -522,17 +527,28 @@ sealed_fits(const page *pg, double s, double pitch, int lines, double d, size_t 
            y_of_slot(&probe, s) + pitch / 3 + d <= block_h(pg) + EPS;
 }
 
-/* The last body lines of page pg that may move on: grid text at its end. */
+/* The items of the last `lines` grid lines of body text at the end of page pg, and of the
+ * 附件说明 after them (a line may hold several items: 附件： and its title); *first_slot
+ * receives the first of those lines. */
 static size_t
-movable_tail(const page *pg, size_t want)
+movable_tail(const page *pg, int lines, double *first_slot)
 {
     size_t k = 0;
-    for (size_t i = pg->n; i-- > 0 && k < want;) {
+    int seen = 0;
+    double slot = -1;
+    for (size_t i = pg->n; i-- > 0;) {
         const item *it = &pg->items[i];
         if (it->kind != IT_TEXT || !it->grid || !it->body)
             break;
+        if (it->slot != slot) {
+            if (seen == lines)
+                break;
+            seen += !it->annex;
+            slot = it->slot;
+        }
         k++;
     }
+    *first_slot = slot;
     return k;
 }
 
@@ -574,20 +590,25 @@ signature(ts *t, const dt_block *b, const dt_block *next)
         }
         if (!done) {
             /* … else take the last two body lines onto the next page, never a seal alone. */
-            size_t k = movable_tail(pg, 2);
-            item moved[2];
+            double first = 0;
+            size_t k = movable_tail(pg, 2, &first);
+            item *moved = g_new(item, k + 1);
             memcpy(moved, pg->items + pg->n - k, k * sizeof *moved);
             pg->n -= k;
-            if (!new_page(t, false))
-                return;
-            for (size_t i = 0; i < k; i++) {
+            bool ok = new_page(t, false);
+            double last = -1;
+            for (size_t i = 0; ok && i < k; i++) {
                 item *it = add_item(t, IT_TEXT);
                 *it = moved[i];
-                it->slot = (double)i;
+                it->slot -= first;
+                last = it->slot;
             }
-            t->y = y_of_slot(cur(t), (double)k);
+            g_free(moved);
+            if (!ok)
+                return;
             pg = cur(t);
-            s = (double)k;
+            s = last + 1;
+            t->y = y_of_slot(pg, s);
         }
     }
     double pitch = pg->pitch;

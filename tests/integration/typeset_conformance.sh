@@ -20,6 +20,7 @@ for pdf in "$out"/*.pdf; do
     bash -c "pdffonts '$pdf' | awk 'NR>2 && (\$(NF-4)!=\"yes\" || \$(NF-3)!=\"yes\" || \$(NF-2)!=\"yes\") {exit 1}'"
   pdftotext -bbox-layout "$pdf" "$work/${name%.pdf}.html"
   pdftoppm -r 60 "$pdf" "$work/${name%.pdf}"
+  qpdf --json --json-key=outlines "$pdf" >"$work/${name%.pdf}.outlines.json" 2>/dev/null
 done
 
 # One Python judge over all documents: each check prints "ok: ..." or "FAIL: ..." and figures.
@@ -174,6 +175,14 @@ n = [len(body_lines(p)) for p in pgs]
 check("exact: body fills page 1 (22 lines); the seal page carries body text taken over from page 2",
       n[0] == 22 and int(s["seal_page"]) == len(pgs) and n[-1] >= 2 + 2, f"lines per page {n}")
 
+pgs = pages("exactnote")
+last = pgs[-1]
+texts = [l["text"] for l in sorted(body_lines(last), key=lambda l: l["y0"])]
+check("exactnote: the 附件说明 goes over whole, with two body lines above it, onto the seal page",
+      int(summary["exactnote"]["seal_page"]) == len(pgs) == 3 and len(texts) >= 6
+      and texts[2].startswith("附件：1.") and texts[3].startswith("2.") and texts[0].startswith("本段"),
+      " | ".join(texts))
+
 # --- short1: the signature block lacks one line: the page is tightened, not broken -------------
 pgs = pages("short1")
 lines = body_lines(pgs[0])
@@ -236,6 +245,14 @@ check("extras: 目录 lines carry page numbers (the first one's heading is on it
       len(toc) == 3 and toc[0].endswith(str(heading)), f"{toc}, heading on page {heading}")
 first_line = min((l for l in pgs[0] if "示自然资函" in l["text"]), key=lambda l: l["y0"], default=None)
 check("extras: 发文字号 flush right under the double rule", first_line is not None and abs(first_line["x1"] - (L + BW)) < 1.5)
+import json
+outl = json.load(open(f"{work}/extras.outlines.json"))["outlines"]
+shape = [(o["title"], o["destpageposfrom1"], [(k["title"], k["destpageposfrom1"]) for k in o["kids"]]) for o in outl]
+check("extras: PDF outline from the sections, nested by level, pages as in the 目录",
+      [t for t, _, _ in shape] == ["一、工作开展情况", "二、下一步工作"] and shape[0][2] and shape[0][2][0][0] == "（一）图斑核查"
+      and [str(p) for _, p, _ in shape] == [re.sub(r"\D", "", t) for t in (toc[0], toc[2])], str(shape))
+both = [i for i, p in enumerate(pgs, 1) if {"2", "3"} <= {m.group(1) for l in p for m in [re.match(r"图(\d)139901SJBG", l["text"])] if m}]
+check("extras: two 95 mm figures (with panel captions) on one page", both, f"pages {both}")
 check("extras: watermark on every page", all({"样", "稿"} <= {l["text"] for l in p} for p in pgs))
 no_closing_at_start("extras", pgs)
 

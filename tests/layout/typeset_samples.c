@@ -243,6 +243,24 @@ exact(job *j, tb_arena *a)
     free(bl.b);
 }
 
+/* The 附件说明 ends on the last line of page 2: the body lines above it go over with it. */
+static void
+exact_with_note(job *j, tb_arena *a)
+{
+    blocks bl = {.a = a};
+    for (int i = 0; i < 41; i++)
+        han_line(&bl, 10 + i % 17);
+    dt_text *items = tb_arena_array(a, 2, sizeof *items);
+    items[0] = text(a, "违法用地图斑清单");
+    items[1] = text(a, "违法用地图斑位置图");
+    dt_block *note = add(&bl, DT_ATTACHMENT_NOTE);
+    note->items = items, note->item_count = 2;
+    signature(&bl);
+    dt_doc doc = {.format = DT_FORMAT_PLAIN, .blocks = bl.b, .block_count = bl.n};
+    emit(j, "exactnote", &doc, TB_OK);
+    free(bl.b);
+}
+
 /* The signature block lacks one line: 19 body lines leave 3, the block needs 4. */
 static void
 short_by_one(job *j, tb_arena *a)
@@ -411,6 +429,7 @@ main(int argc, char **argv)
     tb_arena *a = tb_arena_new(0);
     conformance(&j, a);
     exact(&j, a);
+    exact_with_note(&j, a);
     short_by_one(&j, a);
     cc_three_lines(&j, a);
     tall_cell(&j, a);
