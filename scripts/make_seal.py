@@ -1,25 +1,28 @@
 #!/usr/bin/python3
 # -*- coding: utf-8 -*-
-"""Draw the SPECIMEN seal of the fictional office 示例县自然资源局.
+"""Draw the SPECIMEN seal of a fictional office (default 示例县自然资源局).
 
-Output: templates/sample-office/seal.png — RGBA, transparent background,
+Output: templates/sample-office/seal.png (or the given office's folder) — RGBA, transparent background,
 42 mm diameter at 600 dpi (992 x 992 px), red ring, five-pointed star,
 office name along the upper arc and the word 样章 ("specimen") below the star.
 This is not a real seal; the office does not exist.
 
 Deterministic; needs python3-cairo (and python3-pil for PNG optimisation).
 Font: Noto Serif CJK SC Bold via fontconfig (fonts-noto-cjk), fallback FandolSong.
-Run:  /usr/bin/python3 scripts/make_seal.py
+Run:  /usr/bin/python3 scripts/make_seal.py [office-folder office-name]
+      e.g. scripts/make_seal.py sample-gov-office 示例县人民政府办公室
 """
 import io
 import math
 import os
+import sys
 
 import cairo
 from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "templates", "sample-office", "seal.png")
+FOLDER, NAME = (sys.argv[1], sys.argv[2]) if len(sys.argv) == 3 else ("sample-office", "示例县自然资源局")
+OUT = os.path.join(ROOT, "templates", FOLDER, "seal.png")
 
 DPI = 600
 DIAM_MM = 42.0
@@ -29,7 +32,6 @@ C = SIZE / 2.0
 RED = (0xE6 / 255.0, 0.0, 0.0)
 ALPHA = 0.92
 
-NAME = "示例县自然资源局"
 BOTTOM = "样章"
 FONT = "Noto Serif CJK SC"
 

@@ -8,12 +8,15 @@
 #include "render.h"
 #include "tb_arena.h"
 #include "tpl.h"
+#include "tpl_doc.h"
 #include "typeface.h"
 
 struct render_ctx {
     tb_arena *arena;          /* owns office, templates */
     const tpl_office *office;
-    const tpl_notice *notice;
+    const tv_type *office_type;  /* office.* as templates see it (its own rules) */
+    const tv_type *notice_type;  /* the notice's data */
+    const tpl_doc *notice;       /* checked against notice_type when the context opens */
     typeface *tf;
     cairo_surface_t *seal;
     pdfsig_signer *signer;
@@ -21,7 +24,10 @@ struct render_ctx {
     map_ctx *maps;            /* the office's imagery catalogue and map layers */
 };
 
-/* Chinese numeral for 1..99 (一, 十二, 九十九) into out. */
-char *docs_cn_numeral(int n, char *out, size_t out_len);
+/* Checks, before any document is made, that every patch can be addressed: its township is
+ * named (XZQMC or the office's <townships>) and its code is a township's.  Errors name the
+ * file, record, patch and field (exit 2). */
+tb_code notice_check_townships(const render_ctx *rc, const patch *const *patches, size_t count,
+                               const char *file, tb_err *err) TB_MUST_CHECK;
 
 #endif

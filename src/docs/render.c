@@ -72,11 +72,12 @@ by_township_then_id(const void *x, const void *y)
     return c ? c : strcmp(a->id, b->id);
 }
 
-/* One notice per township with illegal patches, in township-code order. */
+/* One notice per township with illegal patches, in township-code order; every patch must be
+ * addressable (the office's data names its township) before any is rendered. */
 static tb_code
-plan_notices(const render_request *req, const patch_set *set, doc_plans *out, tb_err *err)
+plan_notices(const render_ctx *rc, const render_request *req, const patch_set *set,
+             doc_plans *out, tb_err *err)
 {
-    (void)err;
     const patch **illegal = tb_xmalloc_array(set->count + 1, sizeof *illegal);
     out->selection = illegal;
     out->all = tb_xmalloc_array(set->count + 1, sizeof *out->all);
@@ -87,6 +88,9 @@ plan_notices(const render_request *req, const patch_set *set, doc_plans *out, tb
             illegal[n++] = &set->items[i];
     }
     qsort(illegal, n, sizeof *illegal, by_township_then_id);
+    tb_code code = notice_check_townships(rc, illegal, n, req->patches_path, err);
+    if (code != TB_OK)
+        return code;
     int number = req->opt.first_number;
     for (size_t i = 0; i < n;) {
         size_t j = i;
@@ -116,8 +120,8 @@ render_notice_plan(render_ctx *rc, const render_request *req, const doc_plan *p,
 
 static const struct doc_kind {
     const char *name;
-    tb_code (*plan)(const render_request *req, const patch_set *set, doc_plans *out,
-                    tb_err *err);
+    tb_code (*plan)(const render_ctx *rc, const render_request *req, const patch_set *set,
+                    doc_plans *out, tb_err *err);
     tb_code (*render)(render_ctx *rc, const render_request *req, const doc_plan *p, tb_buf *out,
                       tb_err *err);
 } kinds[] = {
@@ -227,7 +231,7 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
         code = err->code;
         goto done;
     }
-    if ((code = kind->plan(req, set, &plans, err)) != TB_OK)
+    if ((code = kind->plan(rc, req, set, &plans, err)) != TB_OK)
         goto done;
     if ((code = tb_fs_mkdirs(req->out_dir, err)) != TB_OK)
         goto done;

@@ -94,7 +94,11 @@ render_ctx_open(const char *office_dir, const char *imagery_path, tb_err *err)
     rc->arena = tb_arena_new(0);
     if (!(rc->office = tpl_office_load(office_dir, rc->arena, err)))
         goto fail;
-    if (!(rc->notice = tpl_notice_load(rc->office, rc->arena, err)))
+    /* Every template is loaded and checked against its kind's data now, before any document. */
+    office_data od = tpl_office_data(rc->office, "notice");
+    rc->office_type = docdata_office_type(&od, rc->arena);
+    rc->notice_type = docdata_notice_type(rc->office_type, rc->arena);
+    if (!(rc->notice = tpl_doc_load(rc->office, "notice", rc->notice_type, rc->arena, err)))
         goto fail;
     const char *fonts[] = {tb_arena_printf(rc->arena, "%s/fonts", office_dir),
                            system_font_files[0], system_font_files[1], system_font_files[2],
@@ -142,17 +146,4 @@ render_ctx_close(render_ctx *rc)
     typeface_free(rc->tf);
     tb_arena_free(rc->arena);
     free(rc);
-}
-
-char *
-docs_cn_numeral(int n, char *out, size_t out_len)
-{
-    static const char *const digit[] = {"", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
-    if (n < 1 || n > 99)
-        snprintf(out, out_len, "%d", n);
-    else if (n < 10)
-        snprintf(out, out_len, "%s", digit[n]);
-    else
-        snprintf(out, out_len, "%s十%s", n / 10 == 1 ? "" : digit[n / 10], digit[n % 10]);
-    return out;
 }

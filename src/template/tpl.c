@@ -1,185 +1,18 @@
-/* DESIGN: parse with every dangerous libxml2 feature off (no DTD loading, no entity
- * substitution, no network) and refuse any document carrying a DTD at all, then validate the
- * tree against the compiled-in RelaxNG schema, then copy what we need into arena-owned plain
- * structs so nothing of libxml2 escapes this file. */
+/* DESIGN: an office profile is read element by element, one small function per element (a
+ * table), first from the built-in templates/_base/office.xml and then from the office's own
+ * file, each value the office gives replacing the default.  Everything is copied into
+ * arena-owned plain structs so nothing of libxml2 escapes src/template. */
 #include "tb_features.h"
 
 #include "tpl.h"
 
 #include "tb_buf.h"
-#include "tb_fs.h"
 #include "tpl_int.h"
 #include "tpl_schemas.h"
 
-#include <libxml/parser.h>
-#include <libxml/relaxng.h>
 #include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { MAX_XML_BYTES = 1 << 20 };
-
-#define XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA)
-
-static void
-free_xml_doc(void *p)
-{
-    xmlFreeDoc(p);
-}
-
-/* Collects libxml2's structured errors into one message (the first error wins). */
-struct xml_errors {
-    tb_buf msg;
-    int count;
-};
-
-static void
-collect_error(void *ctx, const xmlError *e)
-{
-    struct xml_errors *xe = ctx;
-    if (xe->count++ > 0)
-        return;
-    char *m = e->message ? e->message : "";
-    size_t n = strlen(m);
-    while (n > 0 && m[n - 1] == '\n')
-        n--;
-    tb_buf_printf(&xe->msg, "line %d: %.*s", e->line, (int)n, m);
-}
-
-static void
-collect_error_cb(void *ctx, xmlErrorPtr e)
-{
-    collect_error(ctx, e);
-}
-
-static xmlDocPtr
-parse_and_validate(const char *xml, size_t len, const char *name, const char *schema,
-                   tb_arena *a, tb_err *err)
-{
-    struct xml_errors xe = {TB_BUF_INIT, 0};
-    xmlDocPtr doc = NULL;
-    xmlRelaxNGParserCtxtPtr pctx = NULL;
-    xmlRelaxNGPtr rng = NULL;
-    xmlRelaxNGValidCtxtPtr vctx = NULL;
-
-    if (len > MAX_XML_BYTES || len > (size_t)INT32_MAX) {
-        tb_err_set(err, TB_ELIMIT, "%s: template larger than %d bytes", name, MAX_XML_BYTES);
-        goto done;
-    }
-    xmlParserCtxtPtr ctx = xmlNewParserCtxt();
-    xmlSetStructuredErrorFunc(&xe, collect_error_cb);
-    doc = xmlCtxtReadMemory(ctx, xml, (int)len, name, "UTF-8", XML_OPTIONS);
-    xmlFreeParserCtxt(ctx);
-    if (doc == NULL) {
-        tb_err_set(err, TB_EFORMAT, "%s: not well-formed XML: %s", name,
-                   xe.count ? (char *)xe.msg.data : "empty document");
-        goto done;
-    }
-    if (doc->intSubset != NULL || doc->extSubset != NULL) {
-        tb_err_set(err, TB_EFORMAT, "%s: a DOCTYPE is not allowed in templates", name);
-        xmlFreeDoc(doc);
-        doc = NULL;
-        goto done;
-    }
-    pctx = xmlRelaxNGNewMemParserCtxt(schema, (int)strlen(schema));
-    rng = xmlRelaxNGParse(pctx);
-    TB_ASSERT(rng != NULL); /* the schemas are ours: a broken one is a bug */
-    vctx = xmlRelaxNGNewValidCtxt(rng);
-    xmlRelaxNGSetValidStructuredErrors(vctx, collect_error_cb, &xe);
-    if (xmlRelaxNGValidateDoc(vctx, doc) != 0) {
-        tb_err_set(err, TB_EFORMAT, "%s: does not match its schema: %s", name,
-                   xe.count ? (char *)xe.msg.data : "invalid");
-        xmlFreeDoc(doc);
-        doc = NULL;
-        goto done;
-    }
-    tb_arena_defer(a, free_xml_doc, doc);
-
-done:
-    xmlSetStructuredErrorFunc(NULL, NULL);
-    xmlRelaxNGFreeValidCtxt(vctx);
-    xmlRelaxNGFree(rng);
-    xmlRelaxNGFreeParserCtxt(pctx);
-    tb_buf_release(&xe.msg);
-    return doc;
-}
-
-static xmlDocPtr
-load_file(const char *path, const char *schema, tb_arena *a, tb_err *err)
-{
-    tb_buf buf = TB_BUF_INIT;
-    xmlDocPtr doc = NULL;
-    if (tb_fs_read(path, MAX_XML_BYTES, &buf, err) == TB_OK)
-        doc = parse_and_validate((const char *)buf.data, buf.len, path, schema, a, err);
-    tb_buf_release(&buf);
-    return doc;
-}
-
-static bool
-is_element(xmlNodePtr n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNodePtr
-child(xmlNodePtr parent, const char *name)
-{
-    for (xmlNodePtr n = parent->children; n; n = n->next)
-        if (is_element(n, name))
-            return n;
-    return NULL;
-}
-
-/* Text content, trimmed of surrounding white space and with inner line breaks (from
- * pretty-printed XML) removed: Chinese text has no spaces between words.  A <br/> element is
- * an intended line break ("\n"), e.g. where a long title should break. */
-static void
-append_text(xmlNodePtr n, tb_buf *out)
-{
-    for (xmlNodePtr c = n->children; c; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "br") == 0) {
-            tb_buf_append(out, "\n", 1);
-            continue;
-        }
-        if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE) {
-            append_text(c, out);
-            continue;
-        }
-        for (const char *s = (const char *)c->content; s && *s;) {
-            if (*s == '\n' || *s == '\r') {
-                while (*s == '\n' || *s == '\r' || *s == ' ' || *s == '\t')
-                    s++;
-                continue;
-            }
-            tb_buf_append(out, s++, 1);
-        }
-    }
-}
-
-static char *
-text_of(xmlNodePtr n, tb_arena *a)
-{
-    tb_buf out = TB_BUF_INIT;
-    append_text(n, &out);
-    size_t b = 0, e = out.len;
-    while (b < e && (out.data[b] == ' ' || out.data[b] == '\t'))
-        b++;
-    while (e > b && (out.data[e - 1] == ' ' || out.data[e - 1] == '\t'))
-        e--;
-    char *r = tb_arena_strndup(a, out.len ? (char *)out.data + b : "", e - b);
-    tb_buf_release(&out);
-    return r;
-}
-
-static char *
-attr(xmlNodePtr n, const char *name, tb_arena *a)
-{
-    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-    char *r = v ? tb_arena_strdup(a, (const char *)v) : NULL;
-    xmlFree(v);
-    return r;
-}
 
 /* Joins a path from the profile to the office directory and makes sure it stays inside: the
  * schema already forbids a leading '/', this forbids ".." components, and resolving symbolic
@@ -221,141 +54,320 @@ static const char *const font_role_names[FONT_ROLE_COUNT] = {
     "xiaobiaosong", "fangsong", "heiti", "kaiti", "songti",
 };
 
+/* What one element handler gets. */
+typedef struct office_reader {
+    tpl_office *o;
+    const char *dir;  /* NULL while reading _base: it names no files */
+    const char *path; /* for messages */
+    tb_arena *a;
+    tb_err *err;
+} office_reader;
+
+#define TEXT(n) tpl_text_of((n), r->a)
+#define ATTR(n, name) tpl_attr((n), (name), r->a)
+
+static bool
+office_name(office_reader *r, xmlNodePtr n)
+{
+    r->o->name = TEXT(n);
+    return true;
+}
+
+static bool
+office_short_name(office_reader *r, xmlNodePtr n)
+{
+    r->o->short_name = TEXT(n);
+    return true;
+}
+
+static bool
+office_mark(office_reader *r, xmlNodePtr n)
+{
+    r->o->mark = TEXT(n);
+    return true;
+}
+
+static bool
+office_docno_prefix(office_reader *r, xmlNodePtr n)
+{
+    const char *kind = ATTR(n, "kind"), *prefix = TEXT(n);
+    if (kind == NULL) {
+        r->o->docno_prefix = prefix;
+        return true;
+    }
+    tpl_office *o = r->o;
+    tpl_docno_prefix *p = tb_arena_array(r->a, o->prefix_count + 1, sizeof *p);
+    if (o->prefix_count)
+        memcpy(p, o->prefixes, o->prefix_count * sizeof *p);
+    p[o->prefix_count++] = (tpl_docno_prefix){kind, prefix};
+    o->prefixes = p;
+    return true;
+}
+
+static bool
+office_county(office_reader *r, xmlNodePtr n)
+{
+    r->o->county_code = ATTR(n, "code");
+    r->o->county_name = TEXT(n);
+    return true;
+}
+
+static bool
+office_issuer(office_reader *r, xmlNodePtr n)
+{
+    r->o->issuer = TEXT(n);
+    return true;
+}
+
+static bool
+office_signer(office_reader *r, xmlNodePtr n)
+{
+    r->o->signer = TEXT(n);
+    return true;
+}
+
+static bool
+office_contact(office_reader *r, xmlNodePtr n)
+{
+    r->o->contact = TEXT(n);
+    return true;
+}
+
+static bool
+office_addressee(office_reader *r, xmlNodePtr n)
+{
+    r->o->addressee = TEXT(n);
+    return true;
+}
+
+static bool
+office_cc(office_reader *r, xmlNodePtr n)
+{
+    r->o->cc = TEXT(n);
+    return true;
+}
+
+static bool
+office_seal(office_reader *r, xmlNodePtr n)
+{
+    if (r->dir == NULL)
+        return true;
+    r->o->seal_path = inside(r->dir, ATTR(n, "image"), "seal", r->a, r->err);
+    r->o->seal_diameter_mm = strtod(ATTR(n, "diameter-mm"), NULL);
+    return r->o->seal_path != NULL;
+}
+
+static bool
+office_signing(office_reader *r, xmlNodePtr n)
+{
+    if (r->dir == NULL)
+        return true;
+    tpl_office *o = r->o;
+    o->key_path = inside(r->dir, ATTR(n, "key"), "key", r->a, r->err);
+    o->cert_path = inside(r->dir, ATTR(n, "cert"), "cert", r->a, r->err);
+    const char *chain = ATTR(n, "chain");
+    o->chain_path = chain ? inside(r->dir, chain, "chain", r->a, r->err) : NULL;
+    const char *pass_file = ATTR(n, "passphrase-file");
+    o->passphrase_file = pass_file ? inside(r->dir, pass_file, "passphrase-file", r->a, r->err)
+                                   : NULL;
+    o->passphrase_env = ATTR(n, "passphrase-env");
+    o->tsa_url = ATTR(n, "tsa");
+    const char *certify = ATTR(n, "certify");
+    o->certify = certify && strcmp(certify, "true") == 0;
+    return o->key_path && o->cert_path && (chain == NULL || o->chain_path) &&
+           (pass_file == NULL || o->passphrase_file);
+}
+
+static bool
+office_imagery(office_reader *r, xmlNodePtr n)
+{
+    if (r->dir == NULL)
+        return true;
+    /* Imagery is shared data kept outside the office, so it may be anywhere the profile's
+     * author (an administrator) says; templates cannot name paths at all. */
+    const char *p = ATTR(n, "path");
+    if (strncmp(p, "/vsi", 4) == 0 || strstr(p, "://") != NULL) {
+        tb_err_set(r->err, TB_EFORMAT, "%s: imagery '%s': only local files (no GDAL virtual or "
+                   "network file systems)", r->path, p);
+        return false;
+    }
+    r->o->imagery_path = p[0] == '/' ? p : tb_arena_printf(r->a, "%s/%s", r->dir, p);
+    return true;
+}
+
+static bool
+office_imagery_catalogue(office_reader *r, xmlNodePtr n)
+{
+    if (r->dir == NULL)
+        return true;
+    r->o->imagery_catalogue_path = inside(r->dir, ATTR(n, "path"), "imagery-catalogue", r->a,
+                                          r->err);
+    return r->o->imagery_catalogue_path != NULL;
+}
+
+static bool
+office_font(office_reader *r, xmlNodePtr n)
+{
+    const char *role = ATTR(n, "role"), *weight = ATTR(n, "weight");
+    for (int k = 0; k < FONT_ROLE_COUNT; k++)
+        if (strcmp(role, font_role_names[k]) == 0) {
+            r->o->fonts[k].family = ATTR(n, "family");
+            r->o->fonts[k].bold = weight && strcmp(weight, "bold") == 0;
+        }
+    return true;
+}
+
+/* <rules><rule name value/></rules>: the office's rule replaces _base's of the same name. */
+static bool
+office_rules(office_reader *r, xmlNodePtr n)
+{
+    tpl_office *o = r->o;
+    size_t extra = 0;
+    for (xmlNodePtr c = n->children; c; c = c->next)
+        extra += tpl_is_element(c, "rule");
+    named_number *rules = tb_arena_array(r->a, o->rule_count + extra + 1, sizeof *rules);
+    if (o->rule_count)
+        memcpy(rules, o->rules, o->rule_count * sizeof *rules);
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (!tpl_is_element(c, "rule"))
+            continue;
+        const char *name = ATTR(c, "name");
+        double value = strtod(ATTR(c, "value"), NULL);
+        size_t k = 0;
+        while (k < o->rule_count && strcmp(rules[k].name, name) != 0)
+            k++;
+        rules[k] = (named_number){name, value};
+        if (k == o->rule_count)
+            o->rule_count++;
+    }
+    o->rules = rules;
+    return true;
+}
+
+/* <townships>: the office's unit rules are tried before _base's. */
+static bool
+office_townships(office_reader *r, xmlNodePtr n)
+{
+    tpl_office *o = r->o;
+    size_t units = 0, towns = 0;
+    for (xmlNodePtr c = n->children; c; c = c->next)
+        units += tpl_is_element(c, "unit"), towns += tpl_is_element(c, "township");
+    unit_rule *u = tb_arena_array(r->a, o->unit_count + units + 1, sizeof *u);
+    township_entry *t = tb_arena_array(r->a, o->township_count + towns + 1, sizeof *t);
+    size_t ui = 0, ti = 0;
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (tpl_is_element(c, "unit"))
+            u[ui++] = (unit_rule){ATTR(c, "suffix"), ATTR(c, "addressee"), ATTR(c, "unit")};
+        else if (tpl_is_element(c, "township"))
+            t[ti++] = (township_entry){ATTR(c, "code"), ATTR(c, "name"), ATTR(c, "addressee")};
+    }
+    if (o->unit_count)
+        memcpy(u + ui, o->units, o->unit_count * sizeof *u);
+    if (o->township_count)
+        memcpy(t + ti, o->townships, o->township_count * sizeof *t);
+    o->units = u, o->unit_count += ui;
+    o->townships = t, o->township_count += ti;
+    return true;
+}
+
+static const struct office_element {
+    const char *name;
+    bool (*read)(office_reader *r, xmlNodePtr n);
+} office_elements[] = {
+    {"name", office_name},         {"short-name", office_short_name},
+    {"mark", office_mark},         {"docno-prefix", office_docno_prefix},
+    {"county", office_county},     {"issuer", office_issuer},
+    {"signer", office_signer},     {"contact", office_contact},
+    {"addressee", office_addressee}, {"cc", office_cc},
+    {"seal", office_seal},         {"signing", office_signing},
+    {"imagery", office_imagery},   {"imagery-catalogue", office_imagery_catalogue},
+    {"font", office_font},
+    {"rules", office_rules},       {"townships", office_townships},
+};
+
+static bool
+read_office(office_reader *r, xmlDocPtr doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (r->dir)
+        r->o->id = tpl_attr(root, "id", r->a);
+    for (xmlNodePtr n = root->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        for (size_t i = 0; i < sizeof office_elements / sizeof office_elements[0]; i++)
+            if (strcmp((const char *)n->name, office_elements[i].name) == 0 &&
+                !office_elements[i].read(r, n))
+                return false;
+    }
+    return true;
+}
+
 tpl_office *
 tpl_office_load(const char *dir, tb_arena *a, tb_err *err)
 {
-    const char *path = tb_arena_printf(a, "%s/office.xml", dir);
-    xmlDocPtr doc = load_file(path, tpl_schema_office, a, err);
-    if (doc == NULL)
-        return NULL;
-    xmlNodePtr root = xmlDocGetRootElement(doc);
     tpl_office *o = tb_arena_alloc(a, sizeof *o);
     o->dir = tb_arena_strdup(a, dir);
-    o->id = attr(root, "id", a);
-    o->name = text_of(child(root, "name"), a);
-    o->mark = text_of(child(root, "mark"), a);
-    o->docno_prefix = text_of(child(root, "docno-prefix"), a);
-    xmlNodePtr county = child(root, "county");
-    o->county_code = attr(county, "code", a);
-    o->county_name = text_of(county, a);
-    o->issuer = text_of(child(root, "issuer"), a);
-    xmlNodePtr seal = child(root, "seal");
-    o->seal_path = inside(dir, attr(seal, "image", a), "seal", a, err);
-    o->seal_diameter_mm = strtod(attr(seal, "diameter-mm", a), NULL);
-    xmlNodePtr sign = child(root, "signing");
-    o->key_path = inside(dir, attr(sign, "key", a), "key", a, err);
-    o->cert_path = inside(dir, attr(sign, "cert", a), "cert", a, err);
-    const char *chain = attr(sign, "chain", a);
-    o->chain_path = chain ? inside(dir, chain, "chain", a, err) : NULL;
-    const char *pass_file = attr(sign, "passphrase-file", a);
-    o->passphrase_file = pass_file ? inside(dir, pass_file, "passphrase-file", a, err) : NULL;
-    o->passphrase_env = attr(sign, "passphrase-env", a);
-    o->tsa_url = attr(sign, "tsa", a);
-    const char *certify = attr(sign, "certify", a);
-    o->certify = certify && strcmp(certify, "true") == 0;
-    xmlNodePtr imagery = child(root, "imagery");
-    if (imagery) {
-        /* Imagery is shared data kept outside the office, so it may be anywhere the profile's
-         * author (an administrator) says; templates cannot name paths at all. */
-        const char *p = attr(imagery, "path", a);
-        if (strncmp(p, "/vsi", 4) == 0 || strstr(p, "://") != NULL) {
-            tb_err_set(err, TB_EFORMAT, "%s: imagery '%s': only local files (no GDAL virtual or "
-                       "network file systems)", path, p);
+    memcpy(o->fonts, default_fonts, sizeof o->fonts);
+
+    const char *base = tpl_base_file("office.xml");
+    TB_ASSERT(base != NULL);
+    xmlDocPtr doc = tpl_xml_parse(base, strlen(base), "templates/_base/office.xml",
+                                  tpl_schema_office, a, err);
+    TB_ASSERT(doc != NULL); /* built in: a broken one is a bug */
+    office_reader r = {o, NULL, "templates/_base/office.xml", a, err};
+    read_office(&r, doc);
+
+    const char *path = tb_arena_printf(a, "%s/office.xml", dir);
+    if (!(doc = tpl_xml_load(path, tpl_schema_office, NULL, NULL, a, err)))
+        return NULL;
+    r = (office_reader){o, dir, path, a, err};
+    if (!read_office(&r, doc))
+        return NULL;
+    static const struct { const char *element; size_t offset; } required[] = {
+        {"name", offsetof(tpl_office, name)},
+        {"mark", offsetof(tpl_office, mark)},
+        {"docno-prefix", offsetof(tpl_office, docno_prefix)},
+        {"county", offsetof(tpl_office, county_name)},
+        {"issuer", offsetof(tpl_office, issuer)},
+        {"seal", offsetof(tpl_office, seal_path)},
+        {"signing", offsetof(tpl_office, key_path)},
+    };
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (*(const char **)((const char *)o + required[i].offset) == NULL) {
+            tb_err_set(err, TB_EFORMAT, "%s: no <%s> (and templates/_base has none)", path,
+                       required[i].element);
             return NULL;
         }
-        o->imagery_path = p[0] == '/' ? p : tb_arena_printf(a, "%s/%s", dir, p);
-    }
-    xmlNodePtr catalogue = child(root, "imagery-catalogue");
-    if (catalogue && !(o->imagery_catalogue_path = inside(dir, attr(catalogue, "path", a),
-                                                          "imagery-catalogue", a, err)))
-        return NULL;
-    memcpy(o->fonts, default_fonts, sizeof o->fonts);
-    for (xmlNodePtr n = root->children; n; n = n->next) {
-        if (!is_element(n, "font"))
-            continue;
-        const char *role = attr(n, "role", a), *weight = attr(n, "weight", a);
-        for (int r = 0; r < FONT_ROLE_COUNT; r++)
-            if (strcmp(role, font_role_names[r]) == 0) {
-                o->fonts[r].family = attr(n, "family", a);
-                o->fonts[r].bold = weight && strcmp(weight, "bold") == 0;
-            }
-    }
-    return o->seal_path && o->key_path && o->cert_path && (chain == NULL || o->chain_path) &&
-                   (pass_file == NULL || o->passphrase_file)
-               ? o
-               : NULL;
+    return o;
 }
 
-static tpl_notice *
-notice_from_doc(xmlDocPtr doc, const char *name, tb_arena *a)
+const char *
+tpl_office_prefix(const tpl_office *o, const char *kind)
 {
-    xmlNodePtr root = xmlDocGetRootElement(doc), n;
-    tpl_notice *t = tb_arena_alloc(a, sizeof *t);
-    t->path = tb_arena_strdup(a, name);
-    n = child(root, "title");
-    t->title = text_of(n, a);
-    t->title_line = (int)xmlGetLineNo(n);
-    n = child(root, "addressee");
-    t->addressee = text_of(n, a);
-    t->addressee_line = (int)xmlGetLineNo(n);
-    if ((n = child(root, "cc")) != NULL) {
-        t->cc = text_of(n, a);
-        t->cc_line = (int)xmlGetLineNo(n);
-    }
-
-    xmlNodePtr body = child(root, "body");
-    for (n = body->children; n; n = n->next)
-        t->block_count += n->type == XML_ELEMENT_NODE;
-    t->blocks = tb_arena_array(a, t->block_count, sizeof *t->blocks);
-    size_t i = 0;
-    for (n = body->children; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        tpl_block *b = &t->blocks[i++];
-        b->line = (int)xmlGetLineNo(n);
-        if (is_element(n, "patch-list")) {
-            b->kind = TPL_PATCH_LIST;
-            continue;
-        }
-        b->kind = is_element(n, "h1") ? TPL_HEADING1
-                  : is_element(n, "h2") ? TPL_HEADING2
-                                        : TPL_PARAGRAPH;
-        b->text = text_of(n, a);
-    }
-
-    xmlNodePtr atts = child(root, "attachments");
-    if (atts) {
-        for (n = atts->children; n; n = n->next)
-            t->attachment_count += n->type == XML_ELEMENT_NODE;
-        t->attachments = tb_arena_array(a, t->attachment_count, sizeof *t->attachments);
-        i = 0;
-        for (n = atts->children; n; n = n->next) {
-            if (n->type != XML_ELEMENT_NODE)
-                continue;
-            tpl_attachment *at = &t->attachments[i++];
-            const char *content = attr(n, "content", a);
-            at->content = strcmp(content, "patch-maps") == 0 ? TPL_ATT_PATCH_MAPS
-                                                             : TPL_ATT_PATCH_TABLE;
-            at->title = text_of(n, a);
-            at->line = (int)xmlGetLineNo(n);
-        }
-    }
-    return t;
+    for (size_t i = 0; kind && i < o->prefix_count; i++)
+        if (strcmp(o->prefixes[i].kind, kind) == 0)
+            return o->prefixes[i].prefix;
+    return o->docno_prefix;
 }
 
-tpl_notice *
-tpl_notice_parse(const char *xml, size_t len, const char *name, tb_arena *a, tb_err *err)
+office_data
+tpl_office_data(const tpl_office *o, const char *kind)
 {
-    xmlDocPtr doc = parse_and_validate(xml, len, name, tpl_schema_notice, a, err);
-    return doc ? notice_from_doc(doc, name, a) : NULL;
-}
-
-tpl_notice *
-tpl_notice_load(const tpl_office *office, tb_arena *a, tb_err *err)
-{
-    const char *path = tb_arena_printf(a, "%s/notice.xml", office->dir);
-    xmlDocPtr doc = load_file(path, tpl_schema_notice, a, err);
-    return doc ? notice_from_doc(doc, path, a) : NULL;
+    return (office_data){
+        .name = o->name,
+        .short_name = o->short_name,
+        .mark = o->mark,
+        .docno_prefix = tpl_office_prefix(o, kind),
+        .county = o->county_name,
+        .county_code = o->county_code,
+        .issuer = o->issuer,
+        .signer = o->signer,
+        .contact = o->contact,
+        .addressee = o->addressee,
+        .cc = o->cc,
+        .rules = o->rules,
+        .rule_count = o->rule_count,
+    };
 }
 
 static field_mapping *
@@ -363,23 +375,23 @@ mapping_from_doc(xmlDocPtr doc, const char *name, tb_arena *a)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc), n;
     field_mapping *m = tb_arena_alloc(a, sizeof *m);
-    const char *profile_name = attr(root, "name", a);
+    const char *profile_name = tpl_attr(root, "name", a);
     m->name = profile_name ? profile_name : tb_arena_strdup(a, name);
     for (n = root->children; n; n = n->next) {
-        m->rename_count += is_element(n, "field");
-        m->synonym_count += is_element(n, "value");
+        m->rename_count += tpl_is_element(n, "field");
+        m->synonym_count += tpl_is_element(n, "value");
     }
     field_rename *renames = tb_arena_array(a, m->rename_count + 1, sizeof *renames);
     value_synonym *synonyms = tb_arena_array(a, m->synonym_count + 1, sizeof *synonyms);
     size_t r = 0, v = 0;
     for (n = root->children; n; n = n->next) {
-        if (is_element(n, "field")) {
-            renames[r].field = attr(n, "name", a);
-            renames[r++].column = attr(n, "column", a);
-        } else if (is_element(n, "value")) {
-            synonyms[v].field = attr(n, "field", a);
-            synonyms[v].from = attr(n, "from", a);
-            synonyms[v++].to = attr(n, "to", a);
+        if (tpl_is_element(n, "field")) {
+            renames[r].field = tpl_attr(n, "name", a);
+            renames[r++].column = tpl_attr(n, "column", a);
+        } else if (tpl_is_element(n, "value")) {
+            synonyms[v].field = tpl_attr(n, "field", a);
+            synonyms[v].from = tpl_attr(n, "from", a);
+            synonyms[v++].to = tpl_attr(n, "to", a);
         }
     }
     m->renames = renames;
@@ -390,70 +402,13 @@ mapping_from_doc(xmlDocPtr doc, const char *name, tb_arena *a)
 field_mapping *
 tpl_mapping_parse(const char *xml, size_t len, const char *name, tb_arena *a, tb_err *err)
 {
-    xmlDocPtr doc = parse_and_validate(xml, len, name, tpl_schema_mapping, a, err);
+    xmlDocPtr doc = tpl_xml_parse(xml, len, name, tpl_schema_mapping, a, err);
     return doc ? mapping_from_doc(doc, name, a) : NULL;
 }
 
 field_mapping *
 tpl_mapping_load(const char *path, tb_arena *a, tb_err *err)
 {
-    xmlDocPtr doc = load_file(path, tpl_schema_mapping, a, err);
+    xmlDocPtr doc = tpl_xml_load(path, tpl_schema_mapping, NULL, NULL, a, err);
     return doc ? mapping_from_doc(doc, path, a) : NULL;
-}
-
-char *
-tpl_expand(const char *text, const tpl_var *vars, size_t var_count, const char *file, int line,
-           tb_arena *a, tb_err *err)
-{
-    tb_buf out = TB_BUF_INIT;
-    char *result = NULL;
-    for (const char *s = text; *s;) {
-        if ((s[0] == '{' && s[1] == '{') || (s[0] == '}' && s[1] == '}')) {
-            tb_buf_append(&out, s, 1);
-            s += 2;
-            continue;
-        }
-        if (s[0] == '}') {
-            tb_err_set(err, TB_EFORMAT, "%s:%d: unmatched '}' (write '}}' for a brace)", file,
-                       line);
-            goto done;
-        }
-        if (s[0] != '{') {
-            tb_buf_append(&out, s++, 1);
-            continue;
-        }
-        const char *end = strchr(s, '}');
-        if (end == NULL) {
-            tb_err_set(err, TB_EFORMAT, "%s:%d: unclosed '{' (write '{{' for a brace)", file,
-                       line);
-            goto done;
-        }
-        size_t n = (size_t)(end - s - 1);
-        size_t k;
-        for (k = 0; k < var_count; k++)
-            if (strlen(vars[k].name) == n && strncmp(vars[k].name, s + 1, n) == 0)
-                break;
-        if (k == var_count) {
-            tb_buf names = TB_BUF_INIT;
-            for (size_t j = 0; j < var_count; j++)
-                tb_buf_printf(&names, "%s%s", j ? ", " : "", vars[j].name);
-            tb_err_set(err, TB_EFORMAT, "%s:%d: unknown variable {%.*s}; known: %s", file, line,
-                       (int)(n > 64 ? 64 : n), s + 1, names.len ? (char *)names.data : "none");
-            tb_buf_release(&names);
-            goto done;
-        }
-        tb_buf_append_str(&out, vars[k].value ? vars[k].value : "");
-        s = end + 1;
-    }
-    result = tb_arena_strndup(a, out.len ? (char *)out.data : "", out.len);
-done:
-    tb_buf_release(&out);
-    return result;
-}
-
-xmlDocPtr
-tpl_xml_parse(const char *xml, size_t len, const char *name, const char *schema, tb_arena *a,
-              tb_err *err)
-{
-    return parse_and_validate(xml, len, name, schema, a, err);
 }

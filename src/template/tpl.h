@@ -1,9 +1,12 @@
-/* Office profiles and document templates (XML, validated against the RelaxNG schemas in
- * templates/schema/, which are compiled into the program).  Templates are untrusted input: no
- * DTD, no entities, no network, no paths outside the office directory.  libxml2 lives here only. */
+/* Office profiles (office.xml, validated against the RelaxNG schemas in templates/schema/,
+ * which are compiled into the program) and field mapping profiles.  An office inherits what its
+ * office.xml leaves out from templates/_base/office.xml (compiled in).  Profiles and templates
+ * are untrusted input: no DTD, no entities, no network, no paths outside the office directory.
+ * libxml2 lives in src/template only.  Document templates: tpl_doc.h. */
 #ifndef TB_TPL_H
 #define TB_TPL_H
 
+#include "docdata.h"
 #include "field_mapping.h"
 #include "font_role.h"
 #include "tb_arena.h"
@@ -12,16 +15,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* 机关代字 for one document kind (kind NULL: every kind without its own). */
+typedef struct tpl_docno_prefix {
+    const char *kind, *prefix;
+} tpl_docno_prefix;
 
 typedef struct tpl_office {
     const char *dir;           /* the office directory, as given */
     const char *id;            /* "sample-office" */
     const char *name;          /* 发文机关署名: 示例县自然资源局 */
+    const char *short_name;    /* NULL = name */
     const char *mark;          /* 发文机关标志: 示例县自然资源局文件 */
-    const char *docno_prefix;  /* 机关代字: 示自然资发 */
+    const char *docno_prefix;  /* the default 机关代字: 示自然资发 */
     const char *county_code;   /* 139901 */
     const char *county_name;   /* 示例县 */
     const char *issuer;        /* 印发机关 */
+    const char *signer;        /* 签发人; NULL = none */
+    const char *contact;       /* contact line (附注); NULL = none */
+    const char *addressee, *cc; /* default 主送 and 抄送; NULL = none */
     const char *seal_path;     /* resolved inside dir */
     double seal_diameter_mm;
     const char *key_path, *cert_path, *chain_path; /* resolved inside dir; chain may be NULL */
@@ -32,64 +43,30 @@ typedef struct tpl_office {
     const char *imagery_path;  /* resolved relative to dir; NULL if none */
     const char *imagery_catalogue_path; /* imagery.xml, inside dir; NULL if none */
     font_choice fonts[FONT_ROLE_COUNT]; /* defaults, overridden by <font> elements */
+    tpl_docno_prefix *prefixes; /* per kind */
+    size_t prefix_count;
+    named_number *rules;       /* <rules>: office's then _base's */
+    size_t rule_count;
+    unit_rule *units;          /* <townships><unit>: office's first, then _base's */
+    size_t unit_count;
+    township_entry *townships; /* <townships><township> */
+    size_t township_count;
 } tpl_office;
 
-/* Loads and validates <dir>/office.xml.  Everything is owned by a. */
+/* Loads and validates _base's office.xml and then <dir>/office.xml over it.  Everything is
+ * owned by a. */
 tpl_office *tpl_office_load(const char *dir, tb_arena *a, tb_err *err);
 
-typedef enum tpl_block_kind {
-    TPL_PARAGRAPH,  /* <p>: body text, first line indented two characters */
-    TPL_HEADING1,   /* <h1>: 一、 level, 黑体 */
-    TPL_HEADING2,   /* <h2>: （一） level, 楷体 */
-    TPL_PATCH_LIST, /* <patch-list/>: the builder inserts one paragraph per patch */
-} tpl_block_kind;
+/* The 机关代字 for a document kind. */
+const char *tpl_office_prefix(const tpl_office *o, const char *kind);
 
-typedef struct tpl_block {
-    tpl_block_kind kind;
-    const char *text; /* with {variables} unexpanded; NULL for TPL_PATCH_LIST */
-    int line;         /* line in the template file, for messages */
-} tpl_block;
-
-typedef enum tpl_attachment_content { TPL_ATT_PATCH_TABLE, TPL_ATT_PATCH_MAPS } tpl_attachment_content;
-
-typedef struct tpl_attachment {
-    tpl_attachment_content content;
-    const char *title;
-    int line;
-} tpl_attachment;
-
-typedef struct tpl_notice {
-    const char *path;
-    const char *title, *addressee, *cc; /* cc may be NULL */
-    int title_line, addressee_line, cc_line;
-    tpl_block *blocks;
-    size_t block_count;
-    tpl_attachment *attachments;
-    size_t attachment_count;
-} tpl_notice;
-
-/* Loads and validates <office dir>/notice.xml. */
-tpl_notice *tpl_notice_load(const tpl_office *office, tb_arena *a, tb_err *err);
-
-/* Parses a notice template from memory (for tests and fuzzing); name is used in messages. */
-tpl_notice *tpl_notice_parse(const char *xml, size_t len, const char *name, tb_arena *a,
-                             tb_err *err);
+/* The office as template data (office.* in templates). */
+office_data tpl_office_data(const tpl_office *o, const char *kind);
 
 /* Parses a field mapping profile (schema templates/schema/mapping.rng); name is used in
  * messages.  Everything is owned by a. */
 field_mapping *tpl_mapping_parse(const char *xml, size_t len, const char *name, tb_arena *a,
                                  tb_err *err);
 field_mapping *tpl_mapping_load(const char *path, tb_arena *a, tb_err *err);
-
-/* Variables for {name} substitution. */
-typedef struct tpl_var {
-    const char *name;
-    const char *value;
-} tpl_var;
-
-/* Expands {name} references in text ("{{" and "}}" stand for literal braces).  An unknown
- * variable is TB_EFORMAT naming file, line and variable. */
-char *tpl_expand(const char *text, const tpl_var *vars, size_t var_count, const char *file,
-                 int line, tb_arena *a, tb_err *err);
 
 #endif

@@ -3,7 +3,7 @@
 #define TB_TPL_SCHEMAS_H
 
 extern const char *const tpl_schema_office;
-extern const char *const tpl_schema_notice;
+extern const char *const tpl_schema_template;
 extern const char *const tpl_schema_mapping;
 extern const char *const tpl_schema_imagery;
 

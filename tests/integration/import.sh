@@ -154,7 +154,7 @@ check "value synonym applied (其它 → 其他用地)" \
   test "$(sqlite3 "$work/prov.db" "SELECT count(*) FROM patch WHERE legality = '其他用地'")" -eq 8
 printf '<mapping xmlns="urn:tuban:mapping:1"><field name="JCBH"/></mapping>' >"$work/badmap.xml"
 check "an invalid profile is refused with its line" \
-  bash -c "'$tuban' import '$work/prov.geojson' --db '$work/prov2.db' --mapping '$work/badmap.xml' 2>&1 | grep -q 'badmap.xml: does not match its schema: line 1'"
+  bash -c "'$tuban' import '$work/prov.geojson' --db '$work/prov2.db' --mapping '$work/badmap.xml' 2>&1 | grep -q 'badmap.xml:1:[0-9]*: does not match the schema'"
 
 # Review findings (History: code review of 2026-11-24) -----------------------------------------
 "$tuban" import "$bad/bowtie.geojson" --db "$work/fresh.db" >/dev/null 2>&1

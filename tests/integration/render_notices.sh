@@ -97,6 +97,40 @@ printf 'X' | dd of="$tampered" bs=1 seek=2000 conv=notrunc status=none
 check "tampered: tuban verify exits 1" bash -c "'$tuban' verify '$tampered' --trust '$ca'; test \$? -eq 1"
 check "tampered: openssl cms -verify fails" bash -c "! sh '$src/tests/integration/check_signature.sh' '$tampered' '$ca'"
 
+# The wording comes from the office's template: per-patch deadlines (ZGQX, read by ogrinfo), and
+# the 30-day fallback of _base's rules for a patch without one; no sentence with one deadline.
+ogrinfo -q -sql "SELECT JCBH, ZGQX FROM patches WHERE PDJG = '违法用地' AND XZQDM = '139901100'" \
+  "$src/samples/patches.gpkg" | awk -F' = ' '/ZGQX/ {split($2, d, "-"); printf "%d年%d月%d日\n", d[1], d[2], d[3]}' \
+  >"$work/deadlines"
+text100=$(pdftotext "$out/notice-139901100.pdf" - | tr -d ' \n')
+missing=""
+while read -r d; do [[ $text100 == *"整改期限：$d"* ]] || missing+=" $d"; done <"$work/deadlines"
+check "each patch paragraph states its own deadline${missing:+ (missing:$missing)}" \
+  test -n "$(cat "$work/deadlines")" -a -z "$missing"
+check "no single earliest deadline for all patches (于…前消除违法状态)" \
+  bash -c "[[ '$text100' != *于2024年12月31日前消除* ]]"
+check "addressee and 你镇 from the office's unit rules" \
+  bash -c "[[ '$text100' == *城关镇人民政府：* && '$text100' == *你镇辖区内* ]]"
+check "合计 counts 图斑 as 个" bash -c "[[ '$text100' == *合计5个* ]]"
+
+# A second office in another style (信函格式, its own prefix, rules and addressees) renders from
+# its own template with the same binary.
+gov=$work/gov-office
+mkdir -p "$gov"
+cp "$src"/templates/sample-gov-office/{office.xml,notice.xml,seal.png} "$gov"/
+bash "$src/scripts/make-sample-keys.sh" "$gov" 2>/dev/null
+"$tuban" render notice --office "$gov" --imagery "$src/samples/basemap.tif" --date 2024-11-20 \
+  --patches "$src/samples/patches.gpkg" --out "$work/gov" >"$work/gov.paths" 2>"$work/gov.err"
+check "the government office's letters render (exit 0, 3 files)" \
+  test $? -eq 0 -a "$(wc -l <"$work/gov.paths")" -eq 3
+govtext=$(pdftotext "$work/gov/notice-139901100.pdf" - 2>/dev/null | tr -d ' \n')
+check "letter: its prefix, title, addressee override, 附注 and earliest-deadline reply" \
+  bash -c "[[ '$govtext' == *示政办函〔2024〕*号* && '$govtext' == *督促整改* && '$govtext' == *城关镇党委、人民政府：* && '$govtext' == *联系人：县政府办督查室* && '$govtext' == *请于2024年12月31日前将整改进展* ]]"
+check "letter: the office's farmland rule flags the case over 10 亩 of farmland" \
+  bash -c "[[ '$govtext' == *图斑139901SJBG24210002占用耕地12.28亩，已达到约谈标准* ]]"
+check "letter: qpdf --check and a valid signature" \
+  bash -c "qpdf --check '$work/gov/notice-139901100.pdf' && pdfsig '$work/gov/notice-139901100.pdf' | grep -q 'Signature is Valid'"
+
 # Aliases, GBK through .cpg and a projected CRS: the Shapefile gives the same notices.
 render --patches "$src/tests/data/gbk_cpg/patches.shp" --out "$work/shp" >"$work/shp.paths" 2>&1
 check "GBK Shapefile with alias field names renders 3 notices" test "$(wc -l <"$work/shp.paths")" -eq 3
@@ -138,6 +172,37 @@ cp -r "$office" "$xxe"
 sed -i 's|<?xml version="1.0" encoding="UTF-8"?>|<?xml version="1.0"?><!DOCTYPE template [<!ENTITY x SYSTEM "file:///etc/passwd">]>|; s|<title>|<title>\&x;|' "$xxe/notice.xml"
 expect_refusal "template with an external entity is refused" "DOCTYPE is not allowed" \
   render notice --office "$xxe" --patches "$src/samples/patches.gpkg"
+# A template error is found when the office is opened, before any document: file:line:column.
+cp "$office/notice.xml" "$broken/notice.xml"
+sed -i 's/{p.jcgdmj|mu}/{p.gdmj|mu}/' "$broken/notice.xml"
+line=$(grep -n '{p.gdmj|mu}' "$broken/notice.xml" | head -1 | cut -d: -f1)
+col=$(grep '{p.gdmj|mu}' "$broken/notice.xml" | head -1 | python3 -c "import sys; l=sys.stdin.read(); print(l.index('{p.gdmj')+4)")
+expect_refusal "unknown field in the template: file:line:column and a suggestion" \
+  "$broken/notice.xml:$line:$col: unknown field 'gdmj' of patch (did you mean 'jcgdmj'?)" \
+  render notice --office "$broken" --patches "$src/samples/patches.gpkg"
+printf '<template xmlns="urn:tuban:template:1" kind="notice">\n  <tittle>x</tittle>\n</template>\n' >"$broken/notice.xml"
+expect_refusal "schema violation: file:line:column and a hint" \
+  "$broken/notice.xml:2:3: does not match the schema: Did not expect element tittle there (did you mean <title>?)" \
+  render notice --office "$broken" --patches "$src/samples/patches.gpkg"
+# Patch files that lack what the wording needs are refused, never addressed to a code.
+ogr2ogr -f GeoJSON "$work/noname.geojson" "$src/samples/patches.gpkg" -sql "SELECT JCBH, XZQDM, JCMJ, PDJG, geom FROM patches" 2>/dev/null
+nameless=$work/nameless-office
+cp -r "$office" "$nameless"
+sed -i '/<townships>/,/<\/townships>/d' "$nameless/office.xml"
+first_id=$(ogrinfo -q -sql "SELECT JCBH FROM patches WHERE PDJG = '违法用地' ORDER BY XZQDM, JCBH LIMIT 1" "$src/samples/patches.gpkg" | awk -F' = ' '/JCBH/ {print $2}')
+expect_refusal "no XZQMC and no office entry: refused naming file, record and field" \
+  "$work/noname.geojson: record" \
+  render notice --office "$nameless" --imagery "$src/samples/basemap.tif" --patches "$work/noname.geojson"
+check "... the refusal names the patch and field XZQMC" grep -q "(patch $first_id), field XZQMC: no township name" "$work/stderr"
+rm -rf "$work/refused"
+"$tuban" render notice --office "$office" --imagery "$src/samples/basemap.tif" --date 2024-11-20 \
+  --patches "$work/noname.geojson" --out "$work/noname" >/dev/null 2>&1
+check "no XZQMC but the office lists the township: addressed by the office's name for it" \
+  bash -c "pdftotext '$work/noname/notice-139901100.pdf' - | tr -d ' \n' | grep -q 城关镇人民政府："
+ogr2ogr -f GeoJSON "$work/county.geojson" "$src/samples/patches.gpkg" -sql "SELECT JCBH, substr(XZQDM, 1, 6) AS XZQDM, XZQMC, JCMJ, PDJG, geom FROM patches" 2>/dev/null
+expect_refusal "a 6-digit county code is refused: a notice needs a township" \
+  "field XZQDM: '139901' is a county code" \
+  render notice --office "$office" --imagery "$src/samples/basemap.tif" --patches "$work/county.geojson"
 chmod 644 "$broken/keys/office.key"
 cp "$office/notice.xml" "$broken/notice.xml"
 expect_refusal "world-readable private key is refused" "office.key" \

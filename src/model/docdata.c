@@ -1,0 +1,270 @@
+#include "tb_features.h"
+
+#include "docdata.h"
+
+#include <string.h>
+
+patch_stats
+patch_stats_compute(const patch *const *patches, size_t count)
+{
+    patch_stats s = {.count = count};
+    for (size_t i = 0; i < count; i++) {
+        const patch *p = patches[i];
+        s.area_m2 += p->area_m2;
+        s.farmland_m2 += p->farmland_m2;
+        s.basic_farmland_m2 += p->basic_farmland_m2;
+        if (cn_date_valid(p->deadline)) {
+            if (!cn_date_valid(s.earliest_deadline) ||
+                cn_date_cmp(p->deadline, s.earliest_deadline) < 0)
+                s.earliest_deadline = p->deadline;
+            if (!cn_date_valid(s.latest_deadline) ||
+                cn_date_cmp(p->deadline, s.latest_deadline) > 0)
+                s.latest_deadline = p->deadline;
+        }
+        if (p->year > s.latest_year)
+            s.latest_year = p->year;
+    }
+    return s;
+}
+
+/* ---- types ---------------------------------------------------------------------------- */
+
+#define S &tv_string_type
+#define N &tv_number_type
+#define D &tv_date_type
+#define B &tv_bool_type
+
+enum {
+    PF_ID, PF_XZQDM, PF_XZQMC, PF_NF, PF_JD, PF_JCMJ, PF_AREA_COMPUTED, PF_JCGDMJ, PF_YJJBNTMJ,
+    PF_TBLX, PF_PDJG, PF_WFLX, PF_PZWH, PF_ZGCS, PF_ZGZT, PF_DEADLINE, PF_QSX, PF_HSX,
+    PF_SFNCLZGDJF, PF_TYWZJCTBWQBH, PF_RECORD, PF_COUNT
+};
+static const tv_field patch_fields[PF_COUNT] = {
+    [PF_ID] = {"id", S, "监测编号 JCBH"},
+    [PF_XZQDM] = {"xzqdm", S, "行政区代码 XZQDM"},
+    [PF_XZQMC] = {"xzqmc", S, "行政区名称 XZQMC (may be absent)"},
+    [PF_NF] = {"nf", N, "年份 NF (may be absent)"},
+    [PF_JD] = {"jd", S, "季度 JD (absent for 年度 batches)"},
+    [PF_JCMJ] = {"jcmj", N, "监测面积 JCMJ, m²"},
+    [PF_AREA_COMPUTED] = {"area_computed", N, "area computed on the CGCS2000 ellipsoid, m²"},
+    [PF_JCGDMJ] = {"jcgdmj", N, "监测耕地面积 JCGDMJ, m²"},
+    [PF_YJJBNTMJ] = {"yjjbntmj", N, "永久基本农田面积 YJJBNTMJ, m²"},
+    [PF_TBLX] = {"tblx", S, "图斑类型 TBLX"},
+    [PF_PDJG] = {"pdjg", S, "合法性判定 PDJG (合法用地 / 违法用地 / 其他用地)"},
+    [PF_WFLX] = {"wflx", S, "违法类型 WFLX"},
+    [PF_PZWH] = {"pzwh", S, "批准文号 PZWH"},
+    [PF_ZGCS] = {"zgcs", S, "整改措施 ZGCS"},
+    [PF_ZGZT] = {"zgzt", S, "整改状态 ZGZT"},
+    [PF_DEADLINE] = {"deadline", D, "整改期限 ZGQX (may be absent)"},
+    [PF_QSX] = {"qsx", D, "前时相 QSX"},
+    [PF_HSX] = {"hsx", D, "后时相 HSX"},
+    [PF_SFNCLZGDJF] = {"sfnclzgdjf", B, "新增农村乱占耕地建房"},
+    [PF_TYWZJCTBWQBH] = {"tywzjctbwqbh", S, "同一位置往期图斑编号"},
+    [PF_RECORD] = {"record", N, "record number in the patch file"},
+};
+const tv_type docdata_patch_type = {TV_RECORD, "patch", patch_fields, PF_COUNT, NULL};
+
+enum { TF_CODE, TF_NAME, TF_ADDRESSEE, TF_UNIT, TF_COUNT };
+static const tv_field township_fields[TF_COUNT] = {
+    [TF_CODE] = {"code", S, "9-digit township code"},
+    [TF_NAME] = {"name", S, "城关镇"},
+    [TF_ADDRESSEE] = {"addressee", S, "城关镇人民政府 (office <townships>/<unit> rules)"},
+    [TF_UNIT] = {"unit", S, "镇 / 乡 / 街道, as in 你镇"},
+};
+const tv_type docdata_township_type = {TV_RECORD, "township", township_fields, TF_COUNT, NULL};
+
+enum { SF_COUNT, SF_AREA, SF_FARM, SF_BASIC, SF_EARLIEST, SF_LATEST, SF_NFIELDS };
+static const tv_field stats_fields[SF_NFIELDS] = {
+    [SF_COUNT] = {"count", N, "number of 图斑"},
+    [SF_AREA] = {"area_m2", N, "sum of JCMJ, m²"},
+    [SF_FARM] = {"farmland_m2", N, "sum of JCGDMJ, m²"},
+    [SF_BASIC] = {"basic_farmland_m2", N, "sum of YJJBNTMJ, m²"},
+    [SF_EARLIEST] = {"earliest_deadline", D, "earliest ZGQX (absent when none)"},
+    [SF_LATEST] = {"latest_deadline", D, "latest ZGQX (absent when none)"},
+};
+const tv_type docdata_stats_type = {TV_RECORD, "stats", stats_fields, SF_NFIELDS, NULL};
+
+enum {
+    OF_NAME, OF_SHORT, OF_MARK, OF_PREFIX, OF_COUNTY, OF_COUNTY_CODE, OF_ISSUER, OF_SIGNER,
+    OF_CONTACT, OF_ADDRESSEE, OF_CC, OF_RULES, OF_COUNT
+};
+static const tv_field office_fields[OF_COUNT] = {
+    [OF_NAME] = {"name", S, "发文机关署名 示例县自然资源局"},
+    [OF_SHORT] = {"short_name", S, "short name 县自然资源局"},
+    [OF_MARK] = {"mark", S, "发文机关标志"},
+    [OF_PREFIX] = {"docno_prefix", S, "机关代字"},
+    [OF_COUNTY] = {"county", S, "示例县"},
+    [OF_COUNTY_CODE] = {"county_code", S, "139901"},
+    [OF_ISSUER] = {"issuer", S, "印发机关"},
+    [OF_SIGNER] = {"signer", S, "签发人 (may be absent)"},
+    [OF_CONTACT] = {"contact", S, "contact line for 附注 (may be absent)"},
+    [OF_ADDRESSEE] = {"addressee", S, "default 主送 (may be absent)"},
+    [OF_CC] = {"cc", S, "default 抄送 (may be absent)"},
+    [OF_RULES] = {"rules", NULL, "the office's named numbers (<rules>)"},
+};
+
+const tv_type *
+docdata_office_type(const office_data *o, tb_arena *a)
+{
+    tv_field *rules = tb_arena_array(a, o->rule_count + 1, sizeof *rules);
+    for (size_t i = 0; i < o->rule_count; i++)
+        rules[i] = (tv_field){o->rules[i].name, N, "office rule"};
+    tv_type *rt = tb_arena_alloc(a, sizeof *rt);
+    *rt = (tv_type){TV_RECORD, "rules", rules, o->rule_count, NULL};
+    tv_field *fields = tb_arena_array(a, OF_COUNT, sizeof *fields);
+    memcpy(fields, office_fields, sizeof office_fields);
+    fields[OF_RULES].type = rt;
+    tv_type *t = tb_arena_alloc(a, sizeof *t);
+    *t = (tv_type){TV_RECORD, "office", fields, OF_COUNT, NULL};
+    return t;
+}
+
+enum { NF_OFFICE, NF_TOWNSHIP, NF_PATCHES, NF_STATS, NF_DATE, NF_DOCNO, NF_YEAR, NF_COUNT };
+
+const tv_type *
+docdata_notice_type(const tv_type *office_type, tb_arena *a)
+{
+    tv_type *list = tb_arena_alloc(a, sizeof *list);
+    *list = (tv_type){.kind = TV_LIST, .item = &docdata_patch_type};
+    tv_field *f = tb_arena_array(a, NF_COUNT, sizeof *f);
+    f[NF_OFFICE] = (tv_field){"office", office_type, "the issuing office"};
+    f[NF_TOWNSHIP] = (tv_field){"township", &docdata_township_type, "the addressed township"};
+    f[NF_PATCHES] = (tv_field){"patches", list, "its illegal patches, by id"};
+    f[NF_STATS] = (tv_field){"stats", &docdata_stats_type, "sums over patches"};
+    f[NF_DATE] = (tv_field){"date", D, "成文日期"};
+    f[NF_DOCNO] = (tv_field){"docno", S, "发文字号"};
+    f[NF_YEAR] = (tv_field){"year", N, "the batch's year (NF; else the date's)"};
+    tv_type *t = tb_arena_alloc(a, sizeof *t);
+    *t = (tv_type){TV_RECORD, "notice", f, NF_COUNT, NULL};
+    return t;
+}
+
+/* ---- values --------------------------------------------------------------------------- */
+
+tv_value
+docdata_patch(const patch *p, tb_arena *a)
+{
+    tv_value *f;
+    const char *origin = tb_arena_printf(a, "record %ld (%s)", p->record, p->id);
+    tv_value v = tv_record_new(&docdata_patch_type, p, origin, &f, a);
+    f[PF_ID] = tv_str(p->id);
+    f[PF_XZQDM] = tv_str(p->admin_code);
+    f[PF_XZQMC] = tv_str(p->admin_name);
+    f[PF_NF] = p->year ? tv_num(p->year) : tv_null();
+    f[PF_JD] = tv_str(p->quarter);
+    f[PF_JCMJ] = tv_num(p->area_m2);
+    f[PF_AREA_COMPUTED] = tv_num(p->area_ellipsoid_m2);
+    f[PF_JCGDMJ] = tv_num(p->farmland_m2);
+    f[PF_YJJBNTMJ] = tv_num(p->basic_farmland_m2);
+    f[PF_TBLX] = tv_str(p->kind);
+    f[PF_PDJG] = tv_str(legality_name(p->legality));
+    f[PF_WFLX] = tv_str(p->violation);
+    f[PF_PZWH] = tv_str(p->approval_no);
+    f[PF_ZGCS] = tv_str(p->measure);
+    f[PF_ZGZT] = tv_str(rectify_state_name(p->state));
+    f[PF_DEADLINE] = tv_date(p->deadline);
+    f[PF_QSX] = tv_date(p->image_before);
+    f[PF_HSX] = tv_date(p->image_after);
+    f[PF_SFNCLZGDJF] = tv_boolean(p->rural_housing);
+    f[PF_TYWZJCTBWQBH] = tv_str(p->earlier_id);
+    f[PF_RECORD] = tv_num((double)p->record);
+    return v;
+}
+
+tv_value
+docdata_stats(const patch_stats *s, tb_arena *a)
+{
+    tv_value *f;
+    tv_value v = tv_record_new(&docdata_stats_type, s, NULL, &f, a);
+    f[SF_COUNT] = tv_num((double)s->count);
+    f[SF_AREA] = tv_num(s->area_m2);
+    f[SF_FARM] = tv_num(s->farmland_m2);
+    f[SF_BASIC] = tv_num(s->basic_farmland_m2);
+    f[SF_EARLIEST] = tv_date(s->earliest_deadline);
+    f[SF_LATEST] = tv_date(s->latest_deadline);
+    return v;
+}
+
+tv_value
+docdata_office(const tv_type *office_type, const office_data *o, tb_arena *a)
+{
+    tv_value *f, *r;
+    tv_value v = tv_record_new(office_type, o, NULL, &f, a);
+    f[OF_NAME] = tv_str(o->name);
+    f[OF_SHORT] = tv_str(o->short_name ? o->short_name : o->name);
+    f[OF_MARK] = tv_str(o->mark);
+    f[OF_PREFIX] = tv_str(o->docno_prefix);
+    f[OF_COUNTY] = tv_str(o->county);
+    f[OF_COUNTY_CODE] = tv_str(o->county_code);
+    f[OF_ISSUER] = tv_str(o->issuer);
+    f[OF_SIGNER] = tv_str(o->signer);
+    f[OF_CONTACT] = tv_str(o->contact);
+    f[OF_ADDRESSEE] = tv_str(o->addressee);
+    f[OF_CC] = tv_str(o->cc);
+    f[OF_RULES] = tv_record_new(office_type->fields[OF_RULES].type, NULL, NULL, &r, a);
+    for (size_t i = 0; i < o->rule_count; i++)
+        r[i] = tv_num(o->rules[i].value);
+    return v;
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+bool
+docdata_township_resolve(const patch *p, const township_entry *entries, size_t n,
+                         const unit_rule *rules, size_t rule_count, township_ref *out,
+                         const char **field, const char **why, tb_arena *a)
+{
+    const char *code = p->admin_code ? p->admin_code : "";
+    if (strlen(code) < 9) {
+        *field = "XZQDM";
+        *why = tb_arena_printf(a, "'%s' is a county code; a notice is addressed to a township "
+                               "(a 9-digit code)", code);
+        return false;
+    }
+    const char *name = NULL, *addressee = NULL;
+    for (size_t i = 0; i < n && !name; i++)
+        if (strcmp(entries[i].code, code) == 0)
+            name = entries[i].name, addressee = entries[i].addressee;
+    if (name == NULL)
+        name = p->admin_name && p->admin_name[0] ? p->admin_name : NULL;
+    if (name == NULL) {
+        *field = "XZQMC";
+        *why = tb_arena_printf(a, "no township name: XZQMC is empty and the office lists no "
+                               "township %s", code);
+        return false;
+    }
+    const unit_rule *rule = NULL;
+    for (size_t i = 0; i < rule_count && !rule; i++)
+        if (ends_with(name, rules[i].suffix))
+            rule = &rules[i];
+    if (rule == NULL && addressee == NULL) {
+        *field = "XZQMC";
+        *why = tb_arena_printf(a, "township '%s': no <unit> rule of the office matches its "
+                               "name, so it cannot be addressed", name);
+        return false;
+    }
+    *out = (township_ref){
+        .code = code,
+        .name = name,
+        .addressee = addressee ? addressee : tb_arena_printf(a, "%s%s", name, rule->addressee),
+        .unit = rule ? rule->unit : "",
+    };
+    return true;
+}
+
+tv_value
+docdata_township(const township_ref *t, tb_arena *a)
+{
+    tv_value *f;
+    tv_value v = tv_record_new(&docdata_township_type, t, NULL, &f, a);
+    f[TF_CODE] = tv_str(t->code);
+    f[TF_NAME] = tv_str(t->name);
+    f[TF_ADDRESSEE] = tv_str(t->addressee);
+    f[TF_UNIT] = tv_str(t->unit);
+    return v;
+}

@@ -1,0 +1,73 @@
+/* The data documents are made of, as template values (tvalue.h): the static types each
+ * document kind's templates are checked against, and the builders that fill them from the
+ * model.  Every figure a document states (counts, area sums) is computed here, once, so a
+ * notice's paragraph, its table's 合计 row and a monthly report cannot disagree. */
+#ifndef TB_DOCDATA_H
+#define TB_DOCDATA_H
+
+#include "patch.h"
+#include "tvalue.h"
+
+/* A township as an office addresses it (office.xml <townships>). */
+typedef struct township_entry {
+    const char *code, *name;
+    const char *addressee; /* NULL: from the unit rules */
+} township_entry;
+
+/* A suffix rule (office.xml <unit>): a name ending in suffix is addressed as name + addressee
+ * (城关镇 + 人民政府) and called 你 + unit in the text. */
+typedef struct unit_rule {
+    const char *suffix, *addressee, *unit;
+} unit_rule;
+
+/* A named number of the office's rules (deadline_days = 30, interview_ratio = 0.15). */
+typedef struct named_number {
+    const char *name;
+    double value;
+} named_number;
+
+/* What documents say about the office (the values; tpl_office reads them from office.xml). */
+typedef struct office_data {
+    const char *name, *short_name, *mark, *docno_prefix, *county, *county_code, *issuer;
+    const char *signer, *contact, *addressee, *cc;
+    const named_number *rules;
+    size_t rule_count;
+} office_data;
+
+/* Sums over a set of patches: the one computation behind every count and total. */
+typedef struct patch_stats {
+    size_t count;                 /* 图斑 (a 宗 may hold several) */
+    double area_m2, farmland_m2, basic_farmland_m2;
+    cn_date earliest_deadline, latest_deadline; /* year 0 when none has one */
+    int latest_year;              /* 0 when none has NF */
+} patch_stats;
+
+patch_stats patch_stats_compute(const patch *const *patches, size_t count);
+
+/* ---- types ---- */
+extern const tv_type docdata_patch_type, docdata_township_type, docdata_stats_type;
+
+/* The office's type: its rules are the office's own named numbers. */
+const tv_type *docdata_office_type(const office_data *o, tb_arena *a);
+
+/* The notice's data: office, township, patches (list of patch), stats, date (成文日期),
+ * docno (发文字号), year (the batch's year). */
+const tv_type *docdata_notice_type(const tv_type *office_type, tb_arena *a);
+
+/* ---- values ---- */
+tv_value docdata_patch(const patch *p, tb_arena *a);
+tv_value docdata_stats(const patch_stats *s, tb_arena *a);
+tv_value docdata_office(const tv_type *office_type, const office_data *o, tb_arena *a);
+
+/* The township a patch belongs to: the office's entry for its code, else its XZQMC with the
+ * unit rules.  False, with the field at fault (XZQDM, XZQMC) and why, when neither names it or
+ * when the code is a county's: a document is never addressed to a code. */
+typedef struct township_ref {
+    const char *code, *name, *addressee, *unit;
+} township_ref;
+bool docdata_township_resolve(const patch *p, const township_entry *entries, size_t n,
+                              const unit_rule *rules, size_t rule_count, township_ref *out,
+                              const char **field, const char **why, tb_arena *a);
+tv_value docdata_township(const township_ref *t, tb_arena *a);
+
+#endif
