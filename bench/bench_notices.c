@@ -60,7 +60,7 @@ main(int argc, char **argv)
     double t1 = now_s();
     for (int i = 0; i < n; i++) {
         tb_buf pdf = TB_BUF_INIT;
-        if (notice_render(rc, ill, k, &opt, i + 1, &pdf, &err) != TB_OK) {
+        if (notice_render(rc, ill, k, &opt, i + 1, NULL, &pdf, &err) != TB_OK) {
             fprintf(stderr, "bench: %s\n", err.msg);
             return 1;
         }

@@ -20,7 +20,9 @@ umask 077
 # TUBAN_SAMPLE_CA=<dir>: issue from the CA kept there (made on first use, key kept) rather than a
 # throwaway one, so tests can give several offices, or attackers, the same CA.
 # TUBAN_SAMPLE_KEY_USAGE: the signer's keyUsage (default: digitalSignature, nonRepudiation).
+# TUBAN_SAMPLE_SELF_SIGNED=1: a self-signed signer certificate (for forgery tests).
 ca_dir=${TUBAN_SAMPLE_CA:-$tmp/ca}
+[ -z "${TUBAN_SAMPLE_SELF_SIGNED:-}" ] || ca_dir=$tmp/self
 key_usage=${TUBAN_SAMPLE_KEY_USAGE:-critical,digitalSignature,nonRepudiation}
 mkdir -p "$ca_dir" "$tmp/db"
 : >"$tmp/db/index.txt"
@@ -47,18 +49,26 @@ issue() { # csr out extfile [selfsign]
     -enddate 20351231235959Z -in "$1" -out "$2" -keyfile "$ca_dir/ca.key" -extfile "$3" \
     "${by[@]}" >"$tmp/ca.log" 2>&1 || { cat "$tmp/ca.log" >&2; exit 1; }
 }
-if [ ! -f "$ca_dir/ca.key" ]; then
+if [ ! -f "$ca_dir/ca.key" ] && [ -z "${TUBAN_SAMPLE_SELF_SIGNED:-}" ]; then
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     -subj "/CN=tuban sample CA (throwaway)/O=tuban samples" -keyout "$ca_dir/ca.key" \
     -out "$tmp/ca.csr" 2>/dev/null
   printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n' >"$tmp/ca.ext"
   issue "$tmp/ca.csr" "$ca_dir/ca.crt" "$tmp/ca.ext" selfsign
 fi
-cp "$ca_dir/ca.crt" "$keys/ca.crt"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
   -subj "/CN=$name/O=tuban samples" -utf8 -keyout "$keys/office.key" -out "$tmp/office.csr" 2>/dev/null
-printf 'basicConstraints=CA:FALSE\nkeyUsage=%s\nextendedKeyUsage=emailProtection,1.3.6.1.4.1.311.10.3.12\nauthorityKeyIdentifier=keyid\n' "$key_usage" > "$tmp/ext"
-issue "$tmp/office.csr" "$keys/office.crt" "$tmp/ext"
+printf 'basicConstraints=CA:FALSE\nkeyUsage=%s\nextendedKeyUsage=emailProtection,1.3.6.1.4.1.311.10.3.12\n' "$key_usage" > "$tmp/ext"
+if [ -n "${TUBAN_SAMPLE_SELF_SIGNED:-}" ]; then
+  # For tests of forgeries: the signer's certificate signed by its own key (no CA).
+  cp "$keys/office.key" "$ca_dir/ca.key"
+  issue "$tmp/office.csr" "$keys/office.crt" "$tmp/ext" selfsign
+  cp "$keys/office.crt" "$keys/ca.crt"
+else
+  cp "$ca_dir/ca.crt" "$keys/ca.crt"
+  printf 'authorityKeyIdentifier=keyid\n' >>"$tmp/ext"
+  issue "$tmp/office.csr" "$keys/office.crt" "$tmp/ext"
+fi
 chmod 600 "$keys/office.key"
 chmod 644 "$keys/office.crt" "$keys/ca.crt"
 if [ -n "${TUBAN_SAMPLE_CA:-}" ]; then

@@ -13,6 +13,8 @@ extern const cli_command cmd_render;
 extern const cli_command cmd_verify;
 extern const cli_command cmd_import;
 extern const cli_command cmd_patch;
+extern const cli_command cmd_sign;
+extern const cli_command cmd_archive;
 
 /* Prints "tuban: <msg>" to stderr and returns the exit status for code. */
 int cli_fail(int code, const char *msg);

@@ -11,9 +11,15 @@
 static void
 render_help(void)
 {
-    printf("Usage: tuban render <kind> --office <dir> --patches <file> --out <dir> [options]\n\n"
+    printf("Usage: tuban render <kind> --office <dir> --patches <file> --out <dir> [options]\n"
+           "       tuban render <kind> --office <dir> --patches <file> --db <store> [--archive <dir>]\n"
+           "       tuban render <kind> --office <dir> --patches <file> --out <dir> --preview\n\n"
            "Renders signed, sealed documents of one kind and prints the path of each file\n"
-           "written, one per line.\n\n"
+           "written, one per line.  With --db the documents are issued: each gets the next\n"
+           "发文字号 of the office, year and 机关代字 (gapless, never reused) and a verification\n"
+           "code, goes into the archive as <archive>/<office>/<year>/<number>.pdf and is\n"
+           "registered in the store, all or nothing.  --preview renders a 样稿 (watermark, no\n"
+           "number) that is never registered.\n\n"
            "Kinds:\n"
            "  notice      整改通知书: one per township that has 违法用地 patches\n\n"
            "Options:\n"
@@ -26,6 +32,10 @@ render_help(void)
            "  --date <YYYY-MM-DD> 成文日期 (default: today)\n"
            "  --first-number <n>  sequence of the first 发文字号 (default: 1)\n"
            "  --jobs <n>          documents rendered at once (default: one per core)\n"
+           "  --db <store>        issue into this store's registry (numbers from the store;\n"
+           "                      --first-number is ignored)\n"
+           "  --archive <dir>     archive root (default: archive/ beside the store)\n"
+           "  --preview           样稿: watermark, no 发文字号, never registered\n"
            "  -h, --help          this help\n\n"
            "Environment: SOURCE_DATE_EPOCH fixes the signing and creation time (reproducible\n"
            "output).\n"
@@ -44,7 +54,7 @@ print_path(void *user, const char *path)
 static int
 render_run_cmd(int argc, char **argv)
 {
-    enum { OPT_FIRST_NUMBER = 256, OPT_JOBS };
+    enum { OPT_FIRST_NUMBER = 256, OPT_JOBS, OPT_DB, OPT_ARCHIVE, OPT_PREVIEW };
     static const struct option opts[] = {
         {"office", required_argument, NULL, 'o'},
         {"patches", required_argument, NULL, 'p'},
@@ -54,6 +64,9 @@ render_run_cmd(int argc, char **argv)
         {"date", required_argument, NULL, 'd'},
         {"first-number", required_argument, NULL, OPT_FIRST_NUMBER},
         {"jobs", required_argument, NULL, OPT_JOBS},
+        {"db", required_argument, NULL, OPT_DB},
+        {"archive", required_argument, NULL, OPT_ARCHIVE},
+        {"preview", no_argument, NULL, OPT_PREVIEW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -90,6 +103,9 @@ render_run_cmd(int argc, char **argv)
             req.jobs = (int)n;
             break;
         }
+        case OPT_DB: req.db_path = optarg; break;
+        case OPT_ARCHIVE: req.archive_root = optarg; break;
+        case OPT_PREVIEW: req.preview = true; break;
         case 'h': render_help(); return 0;
         default: return 2;
         }
@@ -97,8 +113,15 @@ render_run_cmd(int argc, char **argv)
     if (optind >= argc)
         return cli_fail(TB_EINVAL, "render: which kind? (try 'tuban render --help')");
     req.kind = argv[optind];
-    if (!req.office_dir || !req.patches_path || !req.out_dir)
-        return cli_fail(TB_EINVAL, "render: --office, --patches and --out are required");
+    bool issuing = req.db_path && !req.preview;
+    if (!req.office_dir || !req.patches_path || (!req.out_dir && !issuing))
+        return cli_fail(TB_EINVAL, "render: --office, --patches and --out (or --db) are "
+                                   "required");
+    if (issuing && req.out_dir)
+        return cli_fail(TB_EINVAL, "render: issued documents go to the archive: give --db or "
+                                   "--out, not both");
+    if (req.archive_root && !issuing)
+        return cli_fail(TB_EINVAL, "render: --archive goes with --db");
     tb_err err = {0};
     if (render_run(&req, print_path, NULL, &err) != TB_OK)
         return cli_fail(err.code, err.msg);

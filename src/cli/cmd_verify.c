@@ -2,6 +2,7 @@
 
 #include "cli.h"
 #include "pdfsig.h"
+#include "store.h"
 #include "tb_arena.h"
 #include "tb_fs.h"
 #include "tpl.h"
@@ -13,7 +14,7 @@
 static void
 verify_help(void)
 {
-    printf("Usage: tuban verify <file.pdf> [--office <dir>] [--trust <ca.pem>]\n\n"
+    printf("Usage: tuban verify <file.pdf> [--office <dir>] [--trust <ca.pem>] [--db <store>]\n\n"
            "Checks the document's signatures and says what it found:\n"
            "  - each signature: its CMS verifies over its byte range, which covers all of its\n"
            "    revision but the signature itself;\n"
@@ -23,7 +24,8 @@ verify_help(void)
            "  - with --trust or --office: each signer's certificate chains to the trust anchor at\n"
            "    its signing time and allows signing (key usage);\n"
            "  - with --office: the first signer is that office (its certificate's subject and\n"
-           "    issuer), and its chain file is the trust anchor unless --trust is given.\n\n"
+           "    issuer), and its chain file is the trust anchor unless --trust is given;\n"
+           "  - with --db: the registry has an entry for exactly these bytes (SHA-256).\n\n"
            "Exit status: 0 valid, 1 not valid (the output names what failed), 2 bad usage or\n"
            "input.\n");
 }
@@ -40,16 +42,31 @@ print_detail(const char *detail)
     }
 }
 
+struct registry_hit {
+    char line[512];
+};
+
+static bool
+registry_note(void *user, const store_reg_entry *e)
+{
+    struct registry_hit *h = user;
+    snprintf(h->line, sizeof h->line, "entry %lld, %s (%s), verification code %s, issued %s, "
+             "archived as %s", (long long)e->seq, e->docno, e->kind, e->code, e->issued_at,
+             e->path);
+    return false;
+}
+
 static int
 verify_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"trust", required_argument, NULL, 't'},
         {"office", required_argument, NULL, 'o'},
+        {"db", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *trust = NULL, *office_dir = NULL;
+    const char *trust = NULL, *office_dir = NULL, *db = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -57,6 +74,8 @@ verify_run(int argc, char **argv)
             trust = optarg;
         else if (c == 'o')
             office_dir = optarg;
+        else if (c == 'd')
+            db = optarg;
         else if (c == 'h') {
             verify_help();
             return 0;
@@ -93,6 +112,24 @@ verify_run(int argc, char **argv)
     }
     tb_buf_release(&pdf);
     tb_arena_free(a);
+    char sha[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(sha + 2 * i, 3, "%02x", info.sha256[i]);
+    struct registry_hit hit = {0};
+    if (db != NULL) {
+        if (!tb_fs_exists(db))
+            return cli_fail(TB_ENOTFOUND, "verify: --db: no such store");
+        store *st = store_open(db, &err);
+        bool found = false;
+        if (st == NULL ||
+            store_registry_find_sha256(st, sha, registry_note, &hit, &found, &err) != TB_OK) {
+            store_close(st);
+            return cli_fail(err.code, err.msg);
+        }
+        store_close(st);
+        if (!found)
+            info.ok = false;
+    }
     printf("%s: %d signature(s) in %d revision(s); %s; issued by: %s\n", path, info.count,
            info.revisions,
            info.ok ? "valid, unmodified since signing" : "NOT VALID",
@@ -112,6 +149,10 @@ verify_run(int argc, char **argv)
             printf("  FAILED: the first signer is not the issuing office\n");
     }
     print_detail(info.detail);
+    if (db != NULL && hit.line[0])
+        printf("  registry: %s; SHA-256 %s equal\n", hit.line, sha);
+    else if (db != NULL)
+        printf("  FAILED: not in the registry %s (SHA-256 %s): not an issued copy\n", db, sha);
     return info.ok ? 0 : 1;
 }
 

@@ -18,7 +18,6 @@ struct render_ctx {
     const tv_type *notice_type;  /* the notice's data */
     const tpl_doc *notice;       /* checked against notice_type when the context opens */
     typeface *tf;
-    cairo_surface_t *seal;
     pdfsig_signer *signer;
     pdfsig_image *seal_image; /* the seal as the signature's appearance */
     map_ctx *maps;            /* the office's imagery catalogue and map layers */
@@ -29,5 +28,10 @@ struct render_ctx {
  * file, record, patch and field (exit 2). */
 tb_code notice_check_townships(const render_ctx *rc, const patch *const *patches, size_t count,
                                const char *file, tb_err *err) TB_MUST_CHECK;
+
+/* Loads the office's signer (its key, certificate and chain) and its seal image (at 300 dpi)
+ * as the signature appearance.  On failure both are NULL and err names the file. */
+tb_code docs_office_signing(const tpl_office *o, pdfsig_signer **signer, pdfsig_image **seal,
+                            tb_err *err) TB_MUST_CHECK;
 
 #endif

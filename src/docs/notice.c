@@ -80,7 +80,8 @@ notice_data(const render_ctx *rc, const patch *const *patches, size_t count,
 
 tb_code
 notice_render(render_ctx *rc, const patch *const *patches, size_t count,
-              const render_options *opt, int number, tb_buf *out, tb_err *err)
+              const render_options *opt, int number, const char *verify_code, tb_buf *out,
+              tb_err *err)
 {
     TB_ASSERT(count > 0);
     const tpl_office *o = rc->office;
@@ -94,9 +95,10 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
                           patches[0]->record, patches[0]->id, field, why);
         goto done;
     }
-    char docno[128];
-    if (!docno_format(tpl_office_prefix(o, "notice"), opt->date.year, number, docno,
-                      sizeof docno)) {
+    char docno[128] = "";
+    const bool preview = number == 0; /* 样稿: no number, never registered */
+    if (!preview && !docno_format(tpl_office_prefix(o, "notice"), opt->date.year, number, docno,
+                                  sizeof docno)) {
         code = tb_err_set(err, TB_EINVAL, "document number %d is not valid", number);
         goto done;
     }
@@ -112,8 +114,12 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
     gmtime_r(&when, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%S", &tm);
     doc.author = o->name;
-    doc.subject = docno;
+    doc.subject = preview ? "样稿" : docno;
     doc.create_date = created;
+    if (preview) {
+        doc.head.docno = NULL;
+        doc.watermark = "样稿";
+    }
     /* No seal in the page content: it is the signature's appearance (pdfsig_field below). */
     typeset_options topt = {draw_map, rc, NULL, o->seal_diameter_mm};
     typeset_result res;
@@ -126,7 +132,9 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
         .x_pt = seal_rect.x_pt, .y_pt = seal_rect.y_pt,
         .w_pt = seal_rect.w_pt, .h_pt = seal_rect.h_pt,
         .name = "Seal1",
-        .reason = tb_arena_printf(a, "整改通知书 %s", docno),
+        .reason = preview ? "整改通知书 样稿（未编号，未登记）"
+                  : verify_code ? tb_arena_printf(a, "整改通知书 %s 验证码 %s", docno, verify_code)
+                                : tb_arena_printf(a, "整改通知书 %s", docno),
         .location = o->county_name,
         .signing_time = opt->signing_time,
         .appearance = rc->seal_image,

@@ -11,6 +11,7 @@
 
 #include "docs_int.h"
 
+#include "issue.h"
 #include "patch_source.h"
 #include "tb_fs.h"
 
@@ -30,6 +31,7 @@ typedef struct doc_plan {
     const patch *const *neighbours; /* every patch of the input, drawn around each map's own */
     size_t neighbour_count;
     int number;
+    char code[ISSUE_CODE_LEN + 1]; /* verification code when issued */
     char *tmp; /* the rendered temporary, once written */
 } doc_plan;
 
@@ -97,14 +99,15 @@ plan_notices(const render_ctx *rc, const render_request *req, const patch_set *s
         while (j < n && strcmp(illegal[j]->admin_code, illegal[i]->admin_code) == 0)
             j++;
         doc_plan *p = plans_add(out);
-        size_t len = strlen(req->out_dir) + strlen(illegal[i]->admin_code) + 16;
+        size_t len = strlen(req->out_dir ? req->out_dir : "") + strlen(illegal[i]->admin_code) + 16;
         p->path = tb_xmalloc(len);
-        snprintf(p->path, len, "%s/notice-%s.pdf", req->out_dir, illegal[i]->admin_code);
+        snprintf(p->path, len, "%s/notice-%s.pdf", req->out_dir ? req->out_dir : "",
+                 illegal[i]->admin_code);
         p->patches = illegal + i;
         p->count = j - i;
         p->neighbours = out->all;
         p->neighbour_count = set->count;
-        p->number = number++;
+        p->number = req->preview ? 0 : number++;
         i = j;
     }
     return TB_OK;
@@ -115,7 +118,8 @@ render_notice_plan(render_ctx *rc, const render_request *req, const doc_plan *p,
                    tb_err *err)
 {
     map_ctx_set_neighbours(rc->maps, p->neighbours, p->neighbour_count);
-    return notice_render(rc, p->patches, p->count, &req->opt, p->number, out, err);
+    return notice_render(rc, p->patches, p->count, &req->opt, p->number,
+                         p->code[0] ? p->code : NULL, out, err);
 }
 
 static const struct doc_kind {
@@ -142,6 +146,57 @@ render_default_jobs(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > RENDER_MAX_JOBS ? RENDER_MAX_JOBS : (int)n;
+}
+
+/* ---- issuing (docs/issue.h) ----------------------------------------------------------------- */
+
+/* Gives every planned document its number, archive path and verification code. */
+static tb_code
+issue_plans(const render_request *req, render_ctx *rc, doc_plans *plans, issuer **is,
+            tb_err *err)
+{
+    char *root = req->archive_root ? tb_xstrdup(req->archive_root)
+                                   : issue_default_archive(req->db_path);
+    *is = issuer_begin(req->db_path, root, rc->office, req->kind, req->opt.date.year, err);
+    free(root);
+    if (*is == NULL)
+        return err->code;
+    for (size_t i = 0; i < plans->count; i++) {
+        doc_plan *p = &plans->items[i];
+        free(p->path);
+        p->path = NULL;
+        tb_code code = issuer_allocate(*is, &p->number, &p->path, p->code, err);
+        if (code != TB_OK)
+            return code;
+    }
+    return TB_OK;
+}
+
+/* Archives and registers the rendered temporaries. */
+static tb_code
+commit_plans(issuer *is, const render_request *req, render_ctx *rc, doc_plans *plans,
+             tb_err *err)
+{
+    issue_doc *docs = tb_xcalloc(plans->count + 1, sizeof *docs);
+    tb_buf ids = TB_BUF_INIT;
+    size_t *at = tb_xcalloc(plans->count + 1, sizeof *at);
+    for (size_t i = 0; i < plans->count; i++) {
+        const doc_plan *p = &plans->items[i];
+        at[i] = ids.len;
+        for (size_t k = 0; k < p->count; k++)
+            tb_buf_printf(&ids, "%s%s", k ? "," : "", p->patches[k]->id);
+        tb_buf_append(&ids, "", 1); /* a NUL between the lists */
+    }
+    for (size_t i = 0; i < plans->count; i++) {
+        const doc_plan *p = &plans->items[i];
+        docs[i] = (issue_doc){p->tmp, p->path, p->number, p->code, (const char *)ids.data + at[i]};
+    }
+    tb_code code = issuer_commit(is, req->kind, pdfsig_signer_name(rc->signer), docs,
+                                 plans->count, err);
+    free(at);
+    free(docs);
+    tb_buf_release(&ids);
+    return code;
 }
 
 /* ---- the workers ---------------------------------------------------------------------------- */
@@ -224,6 +279,7 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
 
     tb_arena *a = tb_arena_new(0);
     doc_plans plans = {0};
+    issuer *is = NULL;
     render_ctx *rc = NULL;
     tb_code code = TB_OK;
     patch_set *set = patch_set_load(req->patches_path, req->layer, a, err);
@@ -233,8 +289,12 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
     }
     if ((code = kind->plan(rc, req, set, &plans, err)) != TB_OK)
         goto done;
-    if ((code = tb_fs_mkdirs(req->out_dir, err)) != TB_OK)
+    if (req->db_path != NULL && !req->preview) {
+        if ((code = issue_plans(req, rc, &plans, &is, err)) != TB_OK)
+            goto done;
+    } else if ((code = tb_fs_mkdirs(req->out_dir, err)) != TB_OK) {
         goto done;
+    }
 
     size_t nworkers = (size_t)jobs < plans.count ? (size_t)jobs : plans.count;
     if (nworkers == 0)
@@ -268,7 +328,8 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
     const char **paths = tb_xcalloc(plans.count + 1, sizeof *paths);
     for (size_t i = 0; i < plans.count; i++)
         tmps[i] = plans.items[i].tmp, paths[i] = plans.items[i].path;
-    code = tb_fs_publish_set(tmps, paths, plans.count, err);
+    code = is ? commit_plans(is, req, rc, &plans, err)
+              : tb_fs_publish_set(tmps, paths, plans.count, err);
     if (code == TB_OK)
         for (size_t i = 0; i < plans.count; i++) {
             free(plans.items[i].tmp); /* published: nothing to unlink */
@@ -280,6 +341,7 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
     free(tmps);
 
 done:
+    issuer_end(is);        /* rolls back unless committed */
     plans_release(&plans); /* unlinks every temporary that was not published */
     render_ctx_close(rc);
     tb_arena_free(a);

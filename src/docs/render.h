@@ -28,10 +28,11 @@ typedef struct render_options {
 } render_options;
 
 /* One 整改通知书 for the illegal patches of one township (patches all share admin_code).
- * Appends the signed PDF to out. */
+ * number 0 is a preview (样稿 watermark, no 发文字号); verify_code (may be NULL) is the
+ * registry's verification code.  Appends the signed PDF to out. */
 tb_code notice_render(render_ctx *rc, const patch *const *patches, size_t count,
-                      const render_options *opt, int number, tb_buf *out, tb_err *err)
-    TB_MUST_CHECK;
+                      const render_options *opt, int number, const char *verify_code,
+                      tb_buf *out, tb_err *err) TB_MUST_CHECK;
 
 typedef struct render_request {
     const char *kind;         /* "notice" */
@@ -42,6 +43,9 @@ typedef struct render_request {
     const char *imagery_path; /* NULL = the office's */
     render_options opt;
     int jobs;                 /* workers; 0 = one per core (render_default_jobs) */
+    const char *db_path;      /* issue (docs/issue.h): number, archive, register; NULL = not */
+    const char *archive_root; /* with db_path; NULL = "archive" beside the store */
+    bool preview;             /* 样稿: watermark, no number, never registered */
 } render_request;
 
 /* Called with the path of every file written, in order. */

@@ -29,6 +29,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -458,6 +460,28 @@ pdfsig_image_free(pdfsig_image *im)
     free(im);
 }
 
+void
+pdfsig_sha256_hex(const void *p, size_t n, char out[65])
+{
+    unsigned char md[32];
+    SHA256(p, n, md);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+bool
+pdfsig_random_hex(size_t n, char *out)
+{
+    unsigned char b[64];
+    if (n > sizeof b || RAND_bytes(b, (int)n) != 1) {
+        ERR_clear_error();
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02X", b[i]);
+    return true;
+}
+
 /* ---- text helpers --------------------------------------------------------------------------- */
 
 /* Appends a number with at most 3 decimals, independent of the C locale. */
@@ -557,10 +581,12 @@ copy_entries(tb_buf *b, const pdfobj_doc *d, const pdfobj_val *dict, const char 
 static tb_code
 check_field(const pdfsig_field *f, tb_err *err)
 {
-    if (f->page < 1)
+    if (f->page < 0)
         return tb_err_set(err, TB_EINVAL, "signature field: page %d is not a page number",
                           f->page);
-    size_t n = f->name ? strlen(f->name) : 0;
+    if (f->name == NULL)
+        return TB_OK; /* named by pdfsig_sign */
+    size_t n = strlen(f->name);
     if (n == 0 || n > MAX_FIELD_NAME)
         return tb_err_set(err, TB_EINVAL, "signature field: name must have 1 to %d characters",
                           MAX_FIELD_NAME);
@@ -842,6 +868,8 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     }
     if ((rc = check_field(f, err)) != TB_OK)
         goto done;
+    pdfsig_field named = *f; /* with the page and name filled in when f leaves them to us */
+    f = &named;
     if (pdf->len > PDFSIG_MAX_INPUT) {
         rc = tb_err_set(err, TB_ELIMIT, "PDF to sign: %zu bytes, more than the limit of %d",
                         pdf->len, PDFSIG_MAX_INPUT);
@@ -869,6 +897,12 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
         rc = tb_err_set(err, TB_EFORMAT, "PDF: catalog %lld is not a dictionary", root.num);
         goto done;
     }
+    pdfobj_val pages_ref, pages, count;
+    if (f->page == 0 && pdfobj_dict_get(&d, &catalog, "Pages", &pages_ref) &&
+        pdfobj_resolve(&d, &pages_ref, &pages, NULL) == TB_OK &&
+        pdfobj_dict_get(&d, &pages, "Count", &count) && count.is_int && count.num > 0 &&
+        count.num < 1000000)
+        named.page = (int)count.num; /* the last page */
     if ((rc = find_page(&d, &catalog, f->page, &page_num, &page_gen, &page, err)) != TB_OK)
         goto done;
 
@@ -888,6 +922,17 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     if (has_af && pdfobj_dict_get(&d, &af, "Fields", &fields) && fields.kind != PDFOBJ_ARRAY) {
         rc = tb_err_set(err, TB_EFORMAT, "PDF: /AcroForm /Fields is not an inline array "
                                          "(indirect /Fields is not supported)");
+        goto done;
+    }
+    char auto_name[32];
+    for (int k = 1; f->name == NULL && k <= PDFSIG_MAX_SIGNATURES; k++) {
+        snprintf(auto_name, sizeof auto_name, "Seal%d", k);
+        if (check_unique_name(&d, &fields, auto_name, NULL) == TB_OK)
+            named.name = auto_name;
+    }
+    if (f->name == NULL) {
+        rc = tb_err_set(err, TB_ELIMIT, "PDF: no free signature field name (Seal1..Seal%d)",
+                        PDFSIG_MAX_SIGNATURES);
         goto done;
     }
     if ((rc = check_unique_name(&d, &fields, f->name, err)) != TB_OK)

@@ -59,10 +59,12 @@ pdfsig_image *pdfsig_image_new(const unsigned char *rgba, int width, int height,
 void pdfsig_image_free(pdfsig_image *im); /* NULL ok */
 
 typedef struct pdfsig_field {
-    int page;                      /* 1-based page that carries the signature widget */
+    int page;                      /* 1-based page that carries the signature widget; 0 = the
+                                      last page */
     double x_pt, y_pt, w_pt, h_pt; /* widget rectangle in PDF user space (origin bottom-left) */
     const char *name;              /* field name, printable ASCII without '.', ( ) or '\',
-                                      at most 64 chars, unique in the document, e.g. "Seal1" */
+                                      at most 64 chars, unique in the document, e.g. "Seal1";
+                                      NULL = the first free one of Seal1, Seal2, ... */
     const char *reason, *location; /* UTF-8, may be NULL; written as UTF-16BE text strings */
     time_t signing_time;           /* 0 = now; tests pass a fixed time for reproducible output;
                                       refused outside the certificate's validity */
@@ -123,5 +125,12 @@ typedef struct pdfsig_info {
  * certificate file.  out is always cleared first, and on error holds no verdict. */
 tb_code pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *opts,
                       pdfsig_info *out, tb_err *err);
+
+/* SHA-256 of p[0, n) as 64 lowercase hex digits (out: 65 bytes). */
+void pdfsig_sha256_hex(const void *p, size_t n, char out[65]);
+
+/* n random bytes from OpenSSL's CSPRNG as 2n uppercase hex digits (out: 2n + 1 bytes);
+ * false if the generator failed. */
+bool pdfsig_random_hex(size_t n, char *out);
 
 #endif

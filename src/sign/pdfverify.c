@@ -564,9 +564,14 @@ analyse_revision(const pdfobj_doc *d, size_t r, obj_state *st, long long root_nu
             if (!same_except(d, &oldv, &newv, catalog_keys, key, sizeof key)) {
                 rev_mod(rr, "changes the catalog's %s", key);
             } else if (pdfobj_dict_get(d, &oldv, "AcroForm", &v) && v.kind == PDFOBJ_DICT) {
-                if (!pdfobj_dict_get(d, &newv, "AcroForm", &w) || w.kind != PDFOBJ_DICT ||
-                    !same_except(d, &v, &w, acroform_keys, key, sizeof key))
+                if (!pdfobj_dict_get(d, &newv, "AcroForm", &w) || w.kind != PDFOBJ_DICT)
+                    rev_mod(rr, "removes or replaces the catalog's /AcroForm (signatures "
+                                "stripped?)");
+                else if (!same_except(d, &v, &w, acroform_keys, key, sizeof key))
                     rev_mod(rr, "changes the AcroForm's %s", key);
+            } else if (pdfobj_dict_get(d, &oldv, "AcroForm", &v) &&
+                       (!pdfobj_dict_get(d, &newv, "AcroForm", &w) || !pdfobj_equal(d, &v, &w))) {
+                rev_mod(rr, "removes or replaces the catalog's /AcroForm (signatures stripped?)");
             }
             pdfobj_val of, nf;
             if (pdfobj_dict_get(d, &oldv, "AcroForm", &v) && v.kind == PDFOBJ_DICT &&
@@ -801,8 +806,11 @@ pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *op
     }
     out->all_valid = all_ok;
     out->trusted = store != NULL && nsigs > 0 && trusted;
-    out->covers_whole_file = nsigs > 0 && last_end + 2 >= len && last_end <= len &&
-                             first_rev >= 0 && sigs[nsigs - 1].revision == (int)d.nsections - 1;
+    bool tail_is_eol = last_end <= len && len - last_end <= 2; /* the last %%EOF's line end */
+    for (size_t i = last_end; tail_is_eol && i < len; i++)
+        tail_is_eol = pdf[i] == '\r' || pdf[i] == '\n';
+    out->covers_whole_file = nsigs > 0 && tail_is_eol && first_rev >= 0 &&
+                             sigs[nsigs - 1].revision == (int)d.nsections - 1;
 
     /* Revisions after the first signature. */
     out->unmodified = nsigs > 0 && first_rev >= 0;

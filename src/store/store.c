@@ -81,6 +81,26 @@ static const char *const migrations[] = {
     "END;"
     "CREATE INDEX status_history_as_of ON status_history (patch_pk, field, at, id);"
     "CREATE INDEX import_run_batch ON import_run (batch_id, at);",
+
+    /* v3: 发文字号 counters and the registry of issued documents (store_registry.c): an
+     * append-only log, each entry carrying the hash of the one before. */
+    "CREATE TABLE docno_counter ("
+    "  office TEXT NOT NULL, year INTEGER NOT NULL, prefix TEXT NOT NULL,"
+    "  last INTEGER NOT NULL CHECK (last >= 0),"
+    "  PRIMARY KEY (office, year, prefix));"
+    "CREATE TABLE registry ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  office TEXT NOT NULL, year INTEGER NOT NULL, prefix TEXT NOT NULL,"
+    "  number INTEGER NOT NULL CHECK (number >= 1), docno TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  patches TEXT NOT NULL, signer TEXT NOT NULL, issued_at TEXT NOT NULL,"
+    "  path TEXT NOT NULL, sha256 TEXT NOT NULL, code TEXT NOT NULL UNIQUE,"
+    "  prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL,"
+    "  UNIQUE (office, year, prefix, number));"
+    "CREATE INDEX registry_sha256 ON registry (sha256);"
+    "CREATE TRIGGER registry_append_only_update BEFORE UPDATE ON registry"
+    " BEGIN SELECT RAISE(ABORT, 'the registry is append-only'); END;"
+    "CREATE TRIGGER registry_append_only_delete BEFORE DELETE ON registry"
+    " BEGIN SELECT RAISE(ABORT, 'the registry is append-only'); END;",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

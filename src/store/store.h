@@ -157,4 +157,58 @@ tb_code store_debug_exec(store *st, const char *sql, tb_err *err) TB_MUST_CHECK;
 tb_code store_debug_query_int(store *st, const char *sql, int64_t *out, tb_err *err)
     TB_MUST_CHECK;
 
+/* ---- the registry of issued documents (store_registry.c) -------------------------------- */
+
+/* One issued document.  Hashes are lowercase hex SHA-256 (computed by the caller: the store
+ * links no crypto library); entry_hash covers prev_hash and every other field (see
+ * docs/issue.c). */
+typedef struct store_reg_entry {
+    int64_t seq;          /* position in the log, from 1, gapless */
+    const char *office;   /* office id */
+    int year;
+    const char *prefix;   /* 机关代字 */
+    int number;           /* sequence within office, year and prefix */
+    const char *docno;    /* 示自然资发〔2024〕3号 */
+    const char *kind;     /* "notice" */
+    const char *patches;  /* the patch ids, comma-separated */
+    const char *signer;   /* the signer certificate's CN */
+    const char *issued_at; /* ISO 8601 UTC */
+    const char *path;     /* relative to the archive root: <office>/<year>/<number>.pdf */
+    const char *sha256;   /* of the final file */
+    const char *code;     /* verification code printed on the document */
+    const char *prev_hash, *entry_hash;
+} store_reg_entry;
+
+/* Begins an issue: BEGIN IMMEDIATE (one issuer at a time; others wait, then fail) with
+ * synchronous=FULL, so a committed issue survives a power cut.  Nothing is visible to other
+ * connections until store_issue_commit. */
+tb_code store_issue_begin(store *st, tb_err *err) TB_MUST_CHECK;
+tb_code store_issue_commit(store *st, tb_err *err) TB_MUST_CHECK;
+void store_issue_abort(store *st); /* rolls back; no-op when no issue is open */
+
+/* The last number issued for (office, year, prefix), 0 when none; inside or outside an issue. */
+tb_code store_docno_last(store *st, const char *office, int year, const char *prefix, int *last,
+                         tb_err *err) TB_MUST_CHECK;
+
+/* Inside an issue: allocates the next number (last + 1) for (office, year, prefix). */
+tb_code store_docno_next(store *st, const char *office, int year, const char *prefix,
+                         int *number, tb_err *err) TB_MUST_CHECK;
+
+/* The newest entry's seq and entry_hash (0 and 64 zeros for an empty log).  hash: 65 bytes. */
+tb_code store_registry_tail(store *st, int64_t *seq, char *hash, tb_err *err) TB_MUST_CHECK;
+
+/* Inside an issue: appends e (its seq must be the tail's + 1, its prev_hash the tail's hash). */
+tb_code store_registry_append(store *st, const store_reg_entry *e, tb_err *err) TB_MUST_CHECK;
+
+/* Calls fn for every entry in seq order (strings valid during the call); fn returning false
+ * stops the walk. */
+tb_code store_registry_each(store *st, bool (*fn)(void *user, const store_reg_entry *e),
+                            void *user, tb_err *err) TB_MUST_CHECK;
+
+/* Finds the entry whose file has this SHA-256 (hex); *found false when none.  fn is called
+ * with it as by store_registry_each. */
+tb_code store_registry_find_sha256(store *st, const char *sha256_hex,
+                                   bool (*fn)(void *user, const store_reg_entry *e), void *user,
+                                   bool *found, tb_err *err) TB_MUST_CHECK;
+
 #endif

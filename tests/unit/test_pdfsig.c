@@ -497,9 +497,10 @@ test_bad_fields(void **state)
         double w;
         const char *reason;
     } cases[] = {
-        {3, "Seal1", 10, NULL},  {0, "Seal1", 10, NULL},     {1, "", 10, NULL},
+        {3, "Seal1", 10, NULL},  {-1, "Seal1", 10, NULL},    {1, "", 10, NULL},
         {1, "a.b", 10, NULL},    {1, "x(y)", 10, NULL},      {1, "Seal1", -5, NULL},
-        {1, NULL, 10, NULL},     {1, "Seal1", 10, "\xff\xfe"}, {1, "Seal1", 10, "\xc3"},
+        {1, "S23456789012345678901234567890123456789012345678901234567890123456", 10, NULL},
+        {1, "Seal1", 10, "\xff\xfe"}, {1, "Seal1", 10, "\xc3"},
         {1, "Seal1", 10, "\xed\xa0\x80"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

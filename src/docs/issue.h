@@ -1,0 +1,71 @@
+/* Issuing (DESIGN §1, issue 8): a rendered document becomes an official one by getting its
+ * 发文字号, going into the archive and being registered, all or nothing.
+ *
+ *   issuer_begin     opens the store, takes the write lock (one issuer at a time), and
+ *                    reconciles what an interrupted issue left in the archive
+ *   issuer_allocate  the next number of (office, year, 机关代字), its archive path and a
+ *                    verification code — inside the open transaction, so not yet committed
+ *   (the caller renders and signs with that number and writes a temporary next to the path)
+ *   issuer_commit    fsynced temporaries renamed into place, the directory fsynced, every
+ *                    document registered (hash-chained), COMMIT
+ *
+ * A crash anywhere before the COMMIT leaves nothing committed: the next issuer_begin removes the
+ * temporaries and any renamed file whose number the store never committed, and the numbers are
+ * allocated again.  After the COMMIT every registered number has its file. */
+#ifndef TB_ISSUE_H
+#define TB_ISSUE_H
+
+#include "store.h"
+#include "tb_err.h"
+#include "tpl.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct issuer issuer;
+
+/* Begins an issue of office o's documents of `kind` (which picks the 机关代字) dated in
+ * `year`, archiving under archive_root (created if missing).  Returns NULL with err set. */
+issuer *issuer_begin(const char *db_path, const char *archive_root, const tpl_office *o,
+                     const char *kind, int year, tb_err *err);
+
+/* Files an interrupted issue had left that issuer_begin removed. */
+int issuer_reconciled(const issuer *is);
+
+enum { ISSUE_CODE_LEN = 14 }; /* "XXXX-XXXX-XXXX" */
+
+/* Allocates the next number; *path (malloc'd) is its archive file, code its verification code
+ * (ISSUE_CODE_LEN + 1 bytes). */
+tb_code issuer_allocate(issuer *is, int *number, char **path, char *code, tb_err *err)
+    TB_MUST_CHECK;
+
+typedef struct issue_doc {
+    const char *tmp;     /* the rendered temporary (tb_fs_write_temp next to path) */
+    const char *path;    /* from issuer_allocate */
+    int number;
+    const char *code;
+    const char *patches; /* comma-separated patch ids */
+} issue_doc;
+
+/* Publishes and registers docs (kind e.g. "notice", signer the certificate's CN), then commits.
+ * On failure everything is rolled back (renamed files are removed again). */
+tb_code issuer_commit(issuer *is, const char *kind, const char *signer, const issue_doc *docs,
+                      size_t count, tb_err *err) TB_MUST_CHECK;
+
+/* Rolls back (if not committed) and closes.  NULL ok. */
+void issuer_end(issuer *is);
+
+/* The hash of a registry entry: SHA-256 over its prev_hash and every field (hex, 65 bytes). */
+void issue_entry_hash(const store_reg_entry *e, char out[65]);
+
+/* `tuban archive check`: recomputes the registry's hash chain and every file's hash, checks the
+ * numbers are gapless and that no unregistered file sits in the archive.  Each difference is
+ * reported to fn, one line each; *problems counts them.  TB_OK when the check could run. */
+tb_code archive_check(const char *db_path, const char *archive_root,
+                      void (*fn)(void *user, const char *line), void *user, int *problems,
+                      tb_err *err) TB_MUST_CHECK;
+
+/* The archive root used when none is given: "archive" next to the store file (malloc'd). */
+char *issue_default_archive(const char *db_path);
+
+#endif
