@@ -10,8 +10,7 @@ src=${2:?source dir}
 . "$src/tests/integration/lib.sh"
 
 office=$work/office
-mkdir -p "$office"
-cp "$src"/templates/sample-office/{office.xml,notice.xml,seal.png} "$office"/
+sample_office "$office"
 bash "$src/scripts/make-sample-keys.sh" "$office" 2>/dev/null
 export SOURCE_DATE_EPOCH=1732060800
 db=$work/tuban.db

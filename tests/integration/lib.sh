@@ -8,3 +8,10 @@ fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 # check <what> <command...>: passes when the command exits 0.
 check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else fail "$what"; fi; }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; }
+# sample_office <dir>: a private copy of the sample office (its imagery pointing at the samples),
+# without keys.
+sample_office() {
+  mkdir -p "$1"
+  cp "$src"/templates/sample-office/{office.xml,notice.xml,seal.png} "$1"/
+  sed "s|\.\./\.\./samples/|$src/samples/|" "$src/templates/sample-office/imagery.xml" >"$1/imagery.xml"
+}

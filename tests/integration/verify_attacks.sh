@@ -15,8 +15,7 @@ export SOURCE_DATE_EPOCH=1732060800
 # One CA for the bureau, a township, an intruder and a certificate that may not sign.
 export TUBAN_SAMPLE_CA=$work/ca
 make_office() { # dir cn [key usage]
-  mkdir -p "$1"
-  cp "$src"/templates/sample-office/{office.xml,notice.xml,seal.png} "$1"/
+  sample_office "$1"
   TUBAN_SAMPLE_KEY_USAGE=${3:-} bash "$src/scripts/make-sample-keys.sh" "$1" "$2" 2>/dev/null
 }
 office=$work/bureau
