@@ -66,26 +66,17 @@ typedef struct office_reader {
 #define TEXT(n) tpl_text_of((n), r->a)
 #define ATTR(n, name) tpl_attr((n), (name), r->a)
 
-static bool
-office_name(office_reader *r, xmlNodePtr n)
-{
-    r->o->name = TEXT(n);
-    return true;
-}
-
-static bool
-office_short_name(office_reader *r, xmlNodePtr n)
-{
-    r->o->short_name = TEXT(n);
-    return true;
-}
-
-static bool
-office_mark(office_reader *r, xmlNodePtr n)
-{
-    r->o->mark = TEXT(n);
-    return true;
-}
+/* Elements whose text is the value (<name>, <mark>, <issuer> …), with the field they fill;
+ * elements with more to read have a function each (office_elements). */
+static const struct office_text {
+    const char *element;
+    size_t field;
+} office_texts[] = {
+    {"name", offsetof(tpl_office, name)},         {"short-name", offsetof(tpl_office, short_name)},
+    {"mark", offsetof(tpl_office, mark)},         {"issuer", offsetof(tpl_office, issuer)},
+    {"signer", offsetof(tpl_office, signer)},     {"contact", offsetof(tpl_office, contact)},
+    {"addressee", offsetof(tpl_office, addressee)}, {"cc", offsetof(tpl_office, cc)},
+};
 
 static bool
 office_docno_prefix(office_reader *r, xmlNodePtr n)
@@ -109,41 +100,6 @@ office_county(office_reader *r, xmlNodePtr n)
 {
     r->o->county_code = ATTR(n, "code");
     r->o->county_name = TEXT(n);
-    return true;
-}
-
-static bool
-office_issuer(office_reader *r, xmlNodePtr n)
-{
-    r->o->issuer = TEXT(n);
-    return true;
-}
-
-static bool
-office_signer(office_reader *r, xmlNodePtr n)
-{
-    r->o->signer = TEXT(n);
-    return true;
-}
-
-static bool
-office_contact(office_reader *r, xmlNodePtr n)
-{
-    r->o->contact = TEXT(n);
-    return true;
-}
-
-static bool
-office_addressee(office_reader *r, xmlNodePtr n)
-{
-    r->o->addressee = TEXT(n);
-    return true;
-}
-
-static bool
-office_cc(office_reader *r, xmlNodePtr n)
-{
-    r->o->cc = TEXT(n);
     return true;
 }
 
@@ -274,15 +230,11 @@ static const struct office_element {
     const char *name;
     bool (*read)(office_reader *r, xmlNodePtr n);
 } office_elements[] = {
-    {"name", office_name},         {"short-name", office_short_name},
-    {"mark", office_mark},         {"docno-prefix", office_docno_prefix},
-    {"county", office_county},     {"issuer", office_issuer},
-    {"signer", office_signer},     {"contact", office_contact},
-    {"addressee", office_addressee}, {"cc", office_cc},
-    {"seal", office_seal},         {"signing", office_signing},
-    {"imagery", office_imagery},   {"imagery-catalogue", office_imagery_catalogue},
-    {"font", office_font},
-    {"rules", office_rules},       {"townships", office_townships},
+    {"docno-prefix", office_docno_prefix}, {"county", office_county},
+    {"seal", office_seal},                 {"signing", office_signing},
+    {"imagery", office_imagery},           {"imagery-catalogue", office_imagery_catalogue},
+    {"font", office_font},                 {"rules", office_rules},
+    {"townships", office_townships},
 };
 
 static bool
@@ -294,6 +246,10 @@ read_office(office_reader *r, xmlDocPtr doc)
     for (xmlNodePtr n = root->children; n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
+        for (size_t i = 0; i < sizeof office_texts / sizeof office_texts[0]; i++)
+            if (strcmp((const char *)n->name, office_texts[i].element) == 0)
+                *(const char **)(void *)((char *)r->o + office_texts[i].field) =
+                    tpl_text_of(n, r->a);
         for (size_t i = 0; i < sizeof office_elements / sizeof office_elements[0]; i++)
             if (strcmp((const char *)n->name, office_elements[i].name) == 0 &&
                 !office_elements[i].read(r, n))

@@ -62,6 +62,7 @@ struct tnode {
     node_kind kind;
     const char *file;
     int line;
+    const char *fields; /* the expressions its text shows ("p.id, p.wflx"), for dt_origin */
     dt_block_kind block;
     int level;
     dt_align align;
@@ -342,6 +343,29 @@ read_attr_text(const reader *r, xmlNodePtr n, const char *name, const tpl_tscope
     return true;
 }
 
+/* The sources of the expressions in a text, joined ("p.id, p.jcmj|mu"); NULL when none. */
+static void
+add_fields(tb_buf *b, const inline_text *in)
+{
+    for (size_t i = 0; i < in->count; i++) {
+        const piece *p = &in->items[i];
+        if (p->kind == PC_EXPR)
+            tb_buf_printf(b, "%s%s", b->len ? ", " : "", tpl_expr_source(p->expr));
+        else if (p->kind == PC_IF)
+            add_fields(b, p->then);
+    }
+}
+
+static const char *
+fields_of(const inline_text *in, tb_arena *a)
+{
+    tb_buf b = TB_BUF_INIT;
+    add_fields(&b, in);
+    const char *s = b.len ? tb_arena_strndup(a, (char *)b.data, b.len) : NULL;
+    tb_buf_release(&b);
+    return s;
+}
+
 static bool read_nodes(reader *r, xmlNodePtr parent, const tpl_tscope *scope, node_list *out);
 
 static dt_align
@@ -587,6 +611,22 @@ read_node(reader *r, xmlNodePtr n, const tpl_tscope **scope, tnode *t)
     return false;
 }
 
+/* A row's fields are its cells'. */
+static void
+set_fields(tnode *t, tb_arena *a)
+{
+    if (t->kind != N_ROW) {
+        t->fields = fields_of(&t->text, a);
+        return;
+    }
+    tb_buf b = TB_BUF_INIT;
+    for (size_t i = 0; i < t->children.count; i++)
+        if (t->children.items[i].kind == N_CELL)
+            add_fields(&b, &t->children.items[i].text);
+    t->fields = b.len ? tb_arena_strndup(a, (char *)b.data, b.len) : NULL;
+    tb_buf_release(&b);
+}
+
 static bool
 read_nodes_into(reader *r, xmlNodePtr parent, const tpl_tscope *scope, node_list *out,
                 size_t *cap)
@@ -608,6 +648,7 @@ read_nodes_into(reader *r, xmlNodePtr parent, const tpl_tscope *scope, node_list
         memset(t, 0, sizeof *t);
         if (!read_node(r, n, &scope, t))
             return false;
+        set_fields(t, r->a);
         out->count++;
     }
     r->depth--;
@@ -731,6 +772,7 @@ read_template(const source *src, xmlDocPtr doc, const tpl_office *office,
         memset(node, 0, sizeof *node);
         if (!read_node(&r, n, &scope, node))
             return NULL;
+        set_fields(node, a);
         t->body.count++;
     }
     return t;
@@ -775,18 +817,29 @@ tpl_doc_load(const tpl_office *office, const char *kind, const tv_type *data_typ
 
 /* ---- binding: the second walk, evaluating ------------------------------------------------ */
 
+/* What a table, row or figure collects while its children are bound (rows, cells, panels):
+ * a fresh one for each, the enclosing one put back after. */
+typedef struct collector {
+    void *items;
+    size_t count, cap;
+} collector;
+
+static void
+collect(collector *c, const void *item, size_t size, tb_arena *a)
+{
+    c->items = grow(c->items, c->count, &c->cap, size, a);
+    memcpy((char *)c->items + c->count++ * size, item, size);
+}
+
 typedef struct binder {
     tb_arena *a;
     tb_err *err;
     dt_block *blocks;
     size_t block_count, block_cap;
-    dt_row *rows; /* of the table being bound */
-    size_t row_count, row_cap;
+    collector rows;   /* dt_row: of the table being bound */
     dt_row_role role;
-    dt_cell *cells; /* of the row being bound */
-    size_t cell_count, cell_cap;
-    dt_panel *panels; /* of the figure being bound */
-    size_t panel_count, panel_cap;
+    collector cells;  /* dt_cell: of the row being bound */
+    collector panels; /* dt_panel: of the figure being bound */
     int counters[4];  /* heading numbers per level */
     dt_text *attachment_titles;
     size_t attachment_count, attachment_cap;
@@ -807,7 +860,7 @@ count_output(binder *b, const tnode *t)
 static dt_origin
 origin_of(const binder *b, const tnode *t)
 {
-    return (dt_origin){b->record, NULL, tb_arena_printf(b->a, "%s:%d", t->file, t->line)};
+    return (dt_origin){b->record, t->fields, tb_arena_printf(b->a, "%s:%d", t->file, t->line)};
 }
 
 typedef struct run_builder {
@@ -936,8 +989,9 @@ bind_heading(binder *b, const tnode *t, const tpl_vscope *scope)
 static tb_code
 bind_table(binder *b, const tnode *t, const tpl_vscope *scope)
 {
-    binder saved = *b;
-    b->rows = NULL, b->row_count = 0, b->row_cap = 0;
+    collector outer = b->rows;
+    dt_row_role outer_role = b->role;
+    b->rows = (collector){NULL, 0, 0};
     static const dt_row_role roles[3] = {DT_ROW_HEAD, DT_ROW_BODY, DT_ROW_TOTAL};
     for (int s = 0; s < 3; s++) {
         b->role = roles[s];
@@ -947,10 +1001,10 @@ bind_table(binder *b, const tnode *t, const tpl_vscope *scope)
     }
     dt_table *table = tb_arena_alloc(b->a, sizeof *table);
     *table = (dt_table){.columns = t->columns, .column_count = t->column_count,
-                        .rows = b->rows, .row_count = b->row_count, .font_pt = t->font_pt,
-                        .borderless = t->borderless};
-    b->rows = saved.rows, b->row_count = saved.row_count, b->row_cap = saved.row_cap;
-    b->role = saved.role;
+                        .rows = b->rows.items, .row_count = b->rows.count,
+                        .font_pt = t->font_pt, .borderless = t->borderless};
+    b->rows = outer;
+    b->role = outer_role;
     add_block(b, DT_TABLE, t)->table = table;
     return TB_OK;
 }
@@ -958,16 +1012,15 @@ bind_table(binder *b, const tnode *t, const tpl_vscope *scope)
 static tb_code
 bind_row(binder *b, const tnode *t, const tpl_vscope *scope)
 {
-    dt_cell *cells = b->cells;
-    size_t count = b->cell_count, cap = b->cell_cap;
-    b->cells = NULL, b->cell_count = 0, b->cell_cap = 0;
+    collector outer = b->cells;
+    b->cells = (collector){NULL, 0, 0};
     tb_code code = bind_nodes(b, &t->children, scope);
     if (code == TB_OK) {
-        b->rows = grow(b->rows, b->row_count, &b->row_cap, sizeof *b->rows, b->a);
-        b->rows[b->row_count++] = (dt_row){.cells = b->cells, .count = b->cell_count,
-                                           .role = b->role, .origin = origin_of(b, t)};
+        dt_row row = {.cells = b->cells.items, .count = b->cells.count, .role = b->role,
+                      .origin = origin_of(b, t)};
+        collect(&b->rows, &row, sizeof row, b->a);
     }
-    b->cells = cells, b->cell_count = count, b->cell_cap = cap;
+    b->cells = outer;
     return code;
 }
 
@@ -979,26 +1032,24 @@ bind_cell(binder *b, const tnode *t, const tpl_vscope *scope)
     tb_code code = eval_text(b, &t->text, scope, &cell.text);
     if (code != TB_OK)
         return code;
-    b->cells = grow(b->cells, b->cell_count, &b->cell_cap, sizeof *b->cells, b->a);
-    b->cells[b->cell_count++] = cell;
+    collect(&b->cells, &cell, sizeof cell, b->a);
     return TB_OK;
 }
 
 static tb_code
 bind_figure(binder *b, const tnode *t, const tpl_vscope *scope)
 {
-    dt_panel *panels = b->panels;
-    size_t count = b->panel_count, cap = b->panel_cap;
-    b->panels = NULL, b->panel_count = 0, b->panel_cap = 0;
+    collector outer = b->panels;
+    b->panels = (collector){NULL, 0, 0};
     dt_figure *fig = tb_arena_alloc(b->a, sizeof *fig);
     tb_code code = bind_nodes(b, &t->children, scope);
     if (code == TB_OK && t->has_caption)
         code = eval_text(b, &t->caption, scope, &fig->caption);
     if (code == TB_OK) {
-        fig->panels = b->panels, fig->panel_count = b->panel_count;
+        fig->panels = b->panels.items, fig->panel_count = b->panels.count;
         fig->height_mm = t->height_mm;
     }
-    b->panels = panels, b->panel_count = count, b->panel_cap = cap;
+    b->panels = outer;
     if (code == TB_OK && fig->panel_count > 0) /* a figure whose <if>s all failed is none */
         add_block(b, DT_FIGURE, t)->figure = fig;
     return code;
@@ -1027,8 +1078,7 @@ bind_map(binder *b, const tnode *t, const tpl_vscope *scope)
     panel.attrs = attrs, panel.attr_count = t->attr_count;
     if (t->has_caption && (code = eval_text(b, &t->caption, scope, &panel.caption)) != TB_OK)
         return code;
-    b->panels = grow(b->panels, b->panel_count, &b->panel_cap, sizeof *b->panels, b->a);
-    b->panels[b->panel_count++] = panel;
+    collect(&b->panels, &panel, sizeof panel, b->a);
     return TB_OK;
 }
 

@@ -58,6 +58,12 @@ loc_of(const tpl_expr *e)
     return l;
 }
 
+const char *
+tpl_expr_source(const tpl_expr *e)
+{
+    return e->src;
+}
+
 const tv_type *
 tpl_expr_type(const tpl_expr *e)
 {
@@ -348,30 +354,30 @@ binary(parser *p, int op, size_t at, tpl_expr *l, tpl_expr *r)
     return e;
 }
 
+/* operand (op operand)* for the operator characters in ops, left to right. */
 static tpl_expr *
-parse_product(parser *p)
+parse_left(parser *p, const char *ops, tpl_expr *(*operand)(parser *p))
 {
-    tpl_expr *e = parse_unary(p);
-    while (e && (tok_is_op(p, '*') || tok_is_op(p, '/'))) {
+    tpl_expr *e = operand(p);
+    while (e && p->tok == T_OP && strchr(ops, p->op)) {
         int op = p->op;
         size_t at = p->tok_start;
         next(p);
-        e = binary(p, op, at, e, parse_unary(p));
+        e = binary(p, op, at, e, operand(p));
     }
     return e;
 }
 
 static tpl_expr *
+parse_product(parser *p)
+{
+    return parse_left(p, "*/", parse_unary);
+}
+
+static tpl_expr *
 parse_sum(parser *p)
 {
-    tpl_expr *e = parse_product(p);
-    while (e && (tok_is_op(p, '+') || tok_is_op(p, '-'))) {
-        int op = p->op;
-        size_t at = p->tok_start;
-        next(p);
-        e = binary(p, op, at, e, parse_product(p));
-    }
-    return e;
+    return parse_left(p, "+-", parse_product);
 }
 
 static tpl_expr *
@@ -580,6 +586,11 @@ typedef struct builtin {
     const tv_type *(*check)(const tpl_expr *e, const tv_type *in, tb_arena *a, tb_err *err);
     tb_code (*apply)(const tpl_expr *e, tv_value in, const tv_value *args, tv_value *out,
                      tb_arena *a, tb_err *err);
+    /* apply_number's parameters */
+    double scale;
+    int decimals;
+    bool group;
+    const char *suffix;
 } builtin;
 
 static const tv_type *
@@ -680,53 +691,19 @@ apply_mu(const tpl_expr *e, tv_value in, const tv_value *args, tv_value *out, tb
     return TB_OK;
 }
 
+/* ha, fixed, thousands, percent: x × scale with n decimals (the argument, else the filter's
+ * default), grouped by thousands or not, and a suffix. */
 static tb_code
-apply_ha(const tpl_expr *e, tv_value in, const tv_value *args, tv_value *out, tb_arena *a,
-         tb_err *err)
+apply_number(const tpl_expr *e, tv_value in, const tv_value *args, tv_value *out, tb_arena *a,
+             tb_err *err)
 {
     (void)err;
-    *out = in.kind != TV_NUMBER ? tv_null()
-                                : tv_str(tpl_format_number(in.u.num / 10000.0,
-                                                           decimals_arg(args, e->nargs, 2),
-                                                           false, a));
-    return TB_OK;
-}
-
-static tb_code
-apply_fixed(const tpl_expr *e, tv_value in, const tv_value *args, tv_value *out, tb_arena *a,
-            tb_err *err)
-{
-    (void)err;
-    *out = in.kind != TV_NUMBER ? tv_null()
-                                : tv_str(tpl_format_number(in.u.num,
-                                                           decimals_arg(args, e->nargs, 2),
-                                                           false, a));
-    return TB_OK;
-}
-
-static tb_code
-apply_thousands(const tpl_expr *e, tv_value in, const tv_value *args, tv_value *out,
-                tb_arena *a, tb_err *err)
-{
-    (void)err;
-    *out = in.kind != TV_NUMBER ? tv_null()
-                                : tv_str(tpl_format_number(in.u.num,
-                                                           decimals_arg(args, e->nargs, 2),
-                                                           true, a));
-    return TB_OK;
-}
-
-static tb_code
-apply_percent(const tpl_expr *e, tv_value in, const tv_value *args, tv_value *out, tb_arena *a,
-              tb_err *err)
-{
-    (void)err;
-    *out = in.kind != TV_NUMBER
-               ? tv_null()
-               : tv_str(tb_arena_printf(a, "%s%%",
-                                        tpl_format_number(in.u.num * 100,
-                                                          decimals_arg(args, e->nargs, 1),
-                                                          false, a)));
+    const builtin *f = e->fn;
+    if (in.kind != TV_NUMBER)
+        return *out = tv_null(), TB_OK;
+    const char *digits = tpl_format_number(in.u.num * f->scale,
+                                           decimals_arg(args, e->nargs, f->decimals), f->group, a);
+    *out = tv_str(f->suffix[0] ? tb_arena_printf(a, "%s%s", digits, f->suffix) : digits);
     return TB_OK;
 }
 
@@ -966,23 +943,29 @@ apply_list_fn(const tpl_expr *e, tv_value in, const tv_value *args, tv_value *ou
     return TB_OK;
 }
 
+#define FILTER(n, lo, hi, chk, app, ...) \
+    {.name = n, .filter = true, .min_args = lo, .max_args = hi, .check = chk, .apply = app, __VA_ARGS__}
+#define FUNCTION(n) \
+    {.name = n, .min_args = 1, .max_args = 1, .check = check_list_fn, .apply = apply_list_fn}
 static const builtin builtins[] = {
-    {"mu", true, 0, 1, check_number_to_string, apply_mu},
-    {"ha", true, 0, 1, check_number_to_string, apply_ha},
-    {"fixed", true, 0, 1, check_number_to_string, apply_fixed},
-    {"thousands", true, 0, 1, check_number_to_string, apply_thousands},
-    {"percent", true, 0, 1, check_number_to_string, apply_percent},
-    {"cn", true, 0, 0, check_number_to_string, apply_cn},
-    {"ordinal", true, 1, 1, check_ordinal, apply_ordinal},
-    {"date", true, 0, 1, check_date, apply_date},
-    {"default", true, 1, 1, check_default, apply_default},
-    {"join", true, 0, 1, check_join, apply_join},
-    {"count", false, 1, 1, check_list_fn, apply_list_fn},
-    {"sum", false, 1, 1, check_list_fn, apply_list_fn},
-    {"min", false, 1, 1, check_list_fn, apply_list_fn},
-    {"max", false, 1, 1, check_list_fn, apply_list_fn},
-    {"distinct", false, 1, 1, check_list_fn, apply_list_fn},
+    FILTER("mu", 0, 1, check_number_to_string, apply_mu, .scale = 1),
+    FILTER("ha", 0, 1, check_number_to_string, apply_number, .scale = 1 / 10000.0, .decimals = 2,
+           .suffix = ""),
+    FILTER("fixed", 0, 1, check_number_to_string, apply_number, .scale = 1, .decimals = 2,
+           .suffix = ""),
+    FILTER("thousands", 0, 1, check_number_to_string, apply_number, .scale = 1, .decimals = 2,
+           .group = true, .suffix = ""),
+    FILTER("percent", 0, 1, check_number_to_string, apply_number, .scale = 100, .decimals = 1,
+           .suffix = "%"),
+    FILTER("cn", 0, 0, check_number_to_string, apply_cn, .scale = 1),
+    FILTER("ordinal", 1, 1, check_ordinal, apply_ordinal, .scale = 1),
+    FILTER("date", 0, 1, check_date, apply_date, .scale = 1),
+    FILTER("default", 1, 1, check_default, apply_default, .scale = 1),
+    FILTER("join", 0, 1, check_join, apply_join, .scale = 1),
+    FUNCTION("count"), FUNCTION("sum"), FUNCTION("min"), FUNCTION("max"), FUNCTION("distinct"),
 };
+#undef FILTER
+#undef FUNCTION
 
 static const builtin *
 find_builtin(const tpl_expr *e, bool filter, tb_arena *a, tb_err *err)

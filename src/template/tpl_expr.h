@@ -53,6 +53,9 @@ const tv_type *tpl_expr_check(tpl_expr *e, const tpl_tscope *scope, tb_arena *a,
 tb_code tpl_expr_eval(const tpl_expr *e, const tpl_vscope *scope, tv_value *out, tb_arena *a,
                       tb_err *err) TB_MUST_CHECK;
 
+/* The expression's source text, as written. */
+const char *tpl_expr_source(const tpl_expr *e);
+
 /* The type tpl_expr_check found. */
 const tv_type *tpl_expr_type(const tpl_expr *e);
 

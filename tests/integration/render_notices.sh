@@ -184,6 +184,13 @@ printf '<template xmlns="urn:tuban:template:1" kind="notice">\n  <tittle>x</titt
 expect_refusal "schema violation: file:line:column and a hint" \
   "$broken/notice.xml:2:3: does not match the schema: Did not expect element tittle there (did you mean <title>?)" \
   render notice --office "$broken" --patches "$src/samples/patches.gpkg"
+# The template's page limit: exceeded, the message names the record and the template place.
+cp "$office/notice.xml" "$broken/notice.xml"
+sed -i 's/kind="notice">/kind="notice" page-limit="5">/' "$broken/notice.xml"
+expect_refusal "page-limit from the template: the record and template line that did not fit" \
+  "page limit of 5 pages; stopped at record " \
+  render notice --office "$broken" --imagery "$src/samples/basemap.tif" --jobs 1 --patches "$src/samples/patches.gpkg"
+check "... and the template place (templates/_base/patch-maps.xml:N)" grep -q "(templates/_base/patch-maps.xml:[0-9]*)" "$work/stderr"
 # Patch files that lack what the wording needs are refused, never addressed to a code.
 ogr2ogr -f GeoJSON "$work/noname.geojson" "$src/samples/patches.gpkg" -sql "SELECT JCBH, XZQDM, JCMJ, PDJG, geom FROM patches" 2>/dev/null
 nameless=$work/nameless-office

@@ -190,6 +190,9 @@ test_loop_sort_where_and_numbered_headings(void **state)
     assert_string_equal(text(&d.blocks[5].text, f.a), "（二）139901SJBG24210019");
     assert_string_equal(text(&d.blocks[6].text, f.a), "（二）1.86亩，超占用地。");
     assert_string_equal(d.blocks[6].origin.record, "record 7 (139901SJBG24210019)");
+    /* what the typesetter names when it cannot set a block: record, expressions, place */
+    assert_string_equal(d.blocks[6].origin.field, "i|ordinal(2), p.jcmj|mu, p.wflx");
+    assert_string_equal(d.blocks[6].origin.where, "t.xml:2");
     assert_string_equal(text(&d.blocks[7].text, f.a), "无号");
     assert_string_equal(text(&d.blocks[8].text, f.a), "三、要求");
     tb_arena_free(f.a);
@@ -244,6 +247,8 @@ test_table_with_spans_and_totals(void **state)
     assert_int_equal(t->rows[0].cells[1].colspan, 2);
     assert_int_equal(t->rows[2].role, DT_ROW_BODY);
     assert_string_equal(text(&t->rows[4].cells[1].text, f.a), "139901SJBG24210026");
+    assert_string_equal(t->rows[4].origin.record, "record 12 (139901SJBG24210026)");
+    assert_string_equal(t->rows[4].origin.field, "i, p.id, p.jcmj|mu");
     assert_int_equal(t->rows[5].role, DT_ROW_TOTAL);
     assert_string_equal(text(&t->rows[5].cells[0].text, f.a), "合计3个");
     /* 1240 + 680 + 7600 m² = 9520 m² = 14.28 亩: the sum of m², rounded once */
