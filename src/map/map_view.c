@@ -526,7 +526,7 @@ band_read(map_basemap *bm, GDALRasterBandH band, map_window *win, unsigned char 
     float *tmp = NULL;
     unsigned char *dst = img + (size_t)win->oy * (size_t)stride + (size_t)win->ox * 4 + off;
 
-    if (GDALGetRasterDataType(band) == GDT_Byte) {
+    if (GDALGetRasterDataType(band) == GDT_Byte && lo == 0.0 && gain == 1.0) { /* as is */
         if (GDALRasterIOEx(band, GF_Read, win->xoff, win->yoff, win->xsize, win->ysize, dst,
                            win->ow, win->oh, GDT_Byte, 4, stride, &win->extra) != CE_None)
             rc = tb_err_set(err, TB_ELIB, "basemap %s: read failed: %s", bm->path, map_cpl_msg());

@@ -641,6 +641,25 @@ test_formats_and_nodata(void **state)
         map_ctx_close(mc);
     }
 
+    /* The office's band order: blue, green, red shown as red, green, blue; and a stretch. */
+    map_image_source swapped[] = {{.path = tmp("base.tif"), .date = {2024, 1, 1},
+                                   .bands = {3, 2, 1}, .has_stretch = true, .stretch_lo = 0,
+                                   .stretch_hi = 200}};
+    map_sources ssrc = {.images = swapped, .image_count = 1};
+    tb_err serr = {0};
+    map_ctx *smc = map_ctx_open(&ssrc, NULL, &serr);
+    assert_non_null(smc);
+    canvas sc = canvas_new(400, 400, 1.0);
+    assert_int_equal(draw(smc, &sc, &tp.p, 50, 50, 300, 300, &serr, "view", "location",
+                          "scale", "1:2000", "decorations", "", NULL),
+                     TB_OK);
+    int srgb[3];
+    pixel(&sc, 200, 200, srgb); /* (R, G, B) = (128, 128, 200) -> (200, 128, 128) * 255 / 200 */
+    if (!near_rgb(srgb, 255, 163, 163, 5))
+        fail_msg("band order: %d %d %d", srgb[0], srgb[1], srgb[2]);
+    canvas_free(&sc, NULL);
+    map_ctx_close(smc);
+
     double x0 = CENTRE_E - RASTER_N / 2, y1 = CENTRE_N + RASTER_N / 2;
     tif_write(tmp("nodata.tif"), 4548, x0, y1, RASTER_N, 1.0, true, true, half_nodata);
     GDALDatasetH nd = GDALOpen(tmp("nodata.tif"), GA_Update);
@@ -1007,8 +1026,10 @@ test_pdf_jpeg(void **state)
 
 /* ---- reference image ----------------------------------------------------------------------- */
 
+static void reference_compare(canvas *cv, const char *name);
+
 /* A before/after pair of a sample patch over the sample imagery and layers, compared with
- * tests/data/map/sample-pair.png: small differences (anti-aliasing, JPEG decoding) pass, a moved
+ * tests/data/map/sample-pair.png and sample-location.png: small differences (anti-aliasing, JPEG decoding) pass, a moved
  * outline, a missing layer or decoration does not. */
 static void
 test_reference_pair(void **state)
@@ -1048,11 +1069,29 @@ test_reference_pair(void **state)
     OGR_F_Destroy(f);
     GDALClose(ds);
 
-    canvas c = canvas_new(440, 270, 1.5);
-    assert_int_equal(draw(mc, &c, &tp.p, 0, 0, 440, 270, &err, NULL), TB_OK);
+    for (int v = 0; v < 2; v++) {
+        /* the default pair, and a location frame with its locator */
+        canvas c = canvas_new(440, 270, 1.5);
+        if (v == 0)
+            assert_int_equal(draw(mc, &c, &tp.p, 0, 0, 440, 270, &err, NULL), TB_OK);
+        else
+            assert_int_equal(draw(mc, &c, &tp.p, 0, 0, 440, 270, &err, "view", "location",
+                                  "scale", "1:4000", NULL),
+                             TB_OK);
+        reference_compare(&c, v == 0 ? "sample-pair.png" : "sample-location.png");
+    }
+    free(tp.wkb);
+    map_ctx_close(mc);
+}
+
+/* Compares the canvas with tests/data/map/<name> (or rewrites it). */
+static void
+reference_compare(canvas *cv, const char *name)
+{
+    canvas c = *cv;
     cairo_surface_flush(c.s);
     char ref[512];
-    snprintf(ref, sizeof ref, "%s/tests/data/map/sample-pair.png", TUBAN_SOURCE_DIR);
+    snprintf(ref, sizeof ref, "%s/tests/data/map/%s", TUBAN_SOURCE_DIR, name);
     if (getenv("TB_MAP_UPDATE_REFERENCE") != NULL)
         assert_int_equal(cairo_surface_write_to_png(c.s, ref), CAIRO_STATUS_SUCCESS);
     cairo_surface_t *r = cairo_image_surface_create_from_png(ref);
@@ -1072,13 +1111,12 @@ test_reference_pair(void **state)
                 off += d > 80;
             }
     double mean = sum / ((double)w * h * 3);
-    printf("reference pair: mean difference %.3f, %ld channel values off by > 80\n", mean, off);
+    printf("reference %s: mean difference %.3f, %ld channel values off by > 80\n", name, mean,
+           off);
     assert_true(mean < 2.0);
     assert_true(off < (long)w * h * 3 / 200); /* 0.5% */
     cairo_surface_destroy(r);
-    canvas_free(&c, "sample-pair.png");
-    free(tp.wkb);
-    map_ctx_close(mc);
+    canvas_free(cv, name);
 }
 
 int
