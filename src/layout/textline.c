@@ -96,7 +96,10 @@ tl_para_new(const typeface *tf, const tl_style *st, const dt_text *text)
             continue;
         }
         unsigned start = (unsigned)s->len;
-        for (const char *c = run->text ? run->text : ""; *c; c++) {
+        /* Bad UTF-8 (never from the template module, but cheap to survive) is set as U+FFFD. */
+        const char *raw = run->text ? run->text : "";
+        char *valid = g_utf8_validate(raw, -1, NULL) ? NULL : g_utf8_make_valid(raw, -1);
+        for (const char *c = valid ? valid : raw; *c; c++) {
             if (*c == '\n') {
                 unsigned at = (unsigned)s->len;
                 g_array_append_val(forced, at);
@@ -104,6 +107,7 @@ tl_para_new(const typeface *tf, const tl_style *st, const dt_text *text)
                 g_string_append_c(s, *c);
             }
         }
+        g_free(valid);
         unsigned end = (unsigned)s->len;
         if ((run->flags & DT_RUN_NOBREAK) && end > start) {
             unsigned range[2] = {start, end};

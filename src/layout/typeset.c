@@ -30,8 +30,10 @@
 #define SMALL_PT 14.0     /* 4号: 版记, captions, page numbers */
 #define TABLE_PT 10.5     /* 5号 */
 /* A page shared by body text and the signature block may take at most this many extra lines
- * (pitch ≥ 0.87 of the grid's) before body text is taken onto the next page instead. */
-#define MAX_TIGHTEN_LINES 3
+ * (a pitch of at least 80 % of the grid's: 23.2 pt for 16 pt characters, still more than single
+ * spacing) before body text is taken onto the next page instead. */
+#define MAX_TIGHTEN_LINES 5
+#define MIN_PITCH (0.8 * PITCH)
 
 typedef enum item_kind { IT_TEXT, IT_RULE, IT_BOX, IT_PANEL, IT_SEAL, IT_LEADER } item_kind;
 
@@ -582,7 +584,7 @@ signature(ts *t, const dt_block *b, const dt_block *next)
         bool done = false;
         for (int extra = 1; extra <= MAX_TIGHTEN_LINES && !pg->fixed && !done; extra++) {
             double pitch = (block_h(pg) - pg->from * PITCH) / (pg->lines - pg->from + extra);
-            if (sealed_fits(pg, s, pitch, pg->lines + extra, d, after)) {
+            if (pitch >= MIN_PITCH && sealed_fits(pg, s, pitch, pg->lines + extra, d, after)) {
                 pg->pitch = pitch;
                 pg->lines += extra;
                 done = true;

@@ -202,6 +202,12 @@ conformance(job *j, tb_arena *a)
     blocks bl = {.a = a};
     add(&bl, DT_TITLE)->text = text(a, "关于限期整改2024年度卫片执法违法用地图斑和做好年度变更调查衔接工作的通知");
     add(&bl, DT_ADDRESSEE)->text = text(a, "城关镇人民政府、东关街道办事处：");
+    static const dt_run emphasis[] = {{"现将有关事项通知如下，", 0},
+                                      {"请于2024年12月31日前完成整改", DT_RUN_BOLD},
+                                      {"，整改情况报", 0},
+                                      {"示例县自然资源局执法监察大队", DT_RUN_NOBREAK},
+                                      {"。", 0}};
+    add(&bl, DT_PARAGRAPH)->text = (dt_text){emphasis, 5};
     body(&bl, 4, 0);
     dt_block *h = add(&bl, DT_HEADING);
     h->level = 1, h->text = text(a, "一、违法用地图斑情况");
@@ -229,7 +235,8 @@ conformance(job *j, tb_arena *a)
     free(bl.b);
 }
 
-/* The body ends exactly on the last line of page 2 (plain format: 22 lines a page). */
+/* The body ends exactly on the last line of page 2 (plain format: 22 lines a page): the page is
+ * tightened to take the signature block. */
 static void
 exact(job *j, tb_arena *a)
 {
@@ -243,7 +250,8 @@ exact(job *j, tb_arena *a)
     free(bl.b);
 }
 
-/* The 附件说明 ends on the last line of page 2: the body lines above it go over with it. */
+/* The 附件说明 ends on the last line of page 2 and a two-line 附注 follows the date: more than
+ * tightening can take, so the body lines above the 附件说明 go over with it. */
 static void
 exact_with_note(job *j, tb_arena *a)
 {
@@ -256,17 +264,20 @@ exact_with_note(job *j, tb_arena *a)
     dt_block *note = add(&bl, DT_ATTACHMENT_NOTE);
     note->items = items, note->item_count = 2;
     signature(&bl);
+    add(&bl, DT_NOTE)->text = text(a, "联系人：张三，联系电话：0312-1234567；请于收到本通知之日起三个工作日内"
+                                      "将整改方案报送我局执法监察大队");
     dt_doc doc = {.format = DT_FORMAT_PLAIN, .blocks = bl.b, .block_count = bl.n};
     emit(j, "exactnote", &doc, TB_OK);
     free(bl.b);
 }
 
-/* The signature block lacks one line: 19 body lines leave 3, the block needs 4. */
+/* The signature block lacks one line: after 18 body lines the seal (42 mm, its top a third of a
+ * line below the text) would end 0.4 line below the block. */
 static void
 short_by_one(job *j, tb_arena *a)
 {
     blocks bl = {.a = a};
-    for (int i = 0; i < 19; i++)
+    for (int i = 0; i < 18; i++)
         han_line(&bl, 26);
     signature(&bl);
     dt_doc doc = {.format = DT_FORMAT_PLAIN, .blocks = bl.b, .block_count = bl.n};
