@@ -809,7 +809,8 @@ pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *op
     bool tail_is_eol = last_end <= len && len - last_end <= 2; /* the last %%EOF's line end */
     for (size_t i = last_end; tail_is_eol && i < len; i++)
         tail_is_eol = pdf[i] == '\r' || pdf[i] == '\n';
-    out->covers_whole_file = nsigs > 0 && tail_is_eol && first_rev >= 0 &&
+    /* The last signature alone decides this: an unreadable earlier one does not uncover it. */
+    out->covers_whole_file = nsigs > 0 && tail_is_eol && sigs[nsigs - 1].range_ok &&
                              sigs[nsigs - 1].revision == (int)d.nsections - 1;
 
     /* Revisions after the first signature. */
