@@ -7,10 +7,12 @@ packages=(
   # libraries (DESIGN §3): Cairo + Pango, GDAL/OGR + PROJ, libxml2, OpenSSL 3, SQLite, cmocka
   libcairo2-dev libpango1.0-dev libgdal-dev libproj-dev libxml2-dev libssl-dev libsqlite3-dev
   libcmocka-dev libjansson-dev libxlsxwriter-dev zlib1g-dev libqrencode-dev
+  # the daemon (src/server): libmicrohttpd; curl drives it in the tests
+  libmicrohttpd-dev curl
   # fonts: Noto CJK (小标宋 stand-in, 黑体) and TeX Live's Fandol (仿宋, 楷体, 宋体)
   fonts-noto-cjk texlive-lang-chinese
   # run-time tools and the independent checkers the tests use
-  openssl gdal-bin qpdf poppler-utils python3 sqlite3
+  openssl gdal-bin qpdf poppler-utils python3 python3-yaml sqlite3 unzip
 )
 missing=()
 for p in "${packages[@]}"; do

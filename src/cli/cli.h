@@ -15,6 +15,7 @@ extern const cli_command cmd_import;
 extern const cli_command cmd_patch;
 extern const cli_command cmd_sign;
 extern const cli_command cmd_archive;
+extern const cli_command cmd_serve;
 
 /* Prints "tuban: <msg>" to stderr and returns the exit status for code. */
 int cli_fail(int code, const char *msg);

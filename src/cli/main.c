@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const cli_command *const commands[] = {&cmd_render, &cmd_import, &cmd_patch,
-                                              &cmd_verify, &cmd_sign, &cmd_archive};
+                                              &cmd_verify, &cmd_sign, &cmd_archive, &cmd_serve};
 enum { COMMAND_COUNT = sizeof commands / sizeof commands[0] };
 
 static void

@@ -367,7 +367,7 @@ patch_source_open(const char *path, const ingest_options *opt, ingest_report *re
         goto fail;
     }
     CPLErrorReset();
-    src->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+    src->ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, opt->drivers,
                          (const char *const *)open_opts, NULL);
     CSLDestroy(open_opts);
     if (src->ds == NULL) {

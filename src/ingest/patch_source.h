@@ -21,6 +21,9 @@ typedef struct ingest_options {
     const char *encoding;         /* "GBK" or "UTF-8": overrides .cpg and detection */
     const field_mapping *mapping; /* NULL = standard names and aliases only */
     bool repair;                  /* make invalid geometries valid (GEOS MakeValid) */
+    const char *const *drivers;   /* OGR driver short names allowed to open the file, NULL-
+                                   * terminated; NULL = any (uploads pass a short list: a VRT
+                                   * or /vsicurl/ must never be followed) */
 } ingest_options;
 
 typedef enum ingest_severity { INGEST_ERROR, INGEST_WARNING, INGEST_REPAIRED } ingest_severity;

@@ -3,6 +3,7 @@
 #include "typeface.h"
 
 #include <fontconfig/fontconfig.h>
+#include <pango/pangofc-fontmap.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@ static const char *const role_names[FONT_ROLE_COUNT] = {
 };
 
 struct typeface {
+    FcConfig *fc;          /* this typeface's own fonts: system ones plus font_paths */
     PangoFontMap *fontmap;
     PangoContext *context;
     char *family[FONT_ROLE_COUNT];
@@ -22,12 +24,12 @@ struct typeface {
 
 /* True when fontconfig has a font whose family (any of its names) is exactly family. */
 static bool
-family_installed(const char *family)
+family_installed(FcConfig *fc, const char *family)
 {
     FcPattern *pat = FcPatternCreate();
     FcPatternAddString(pat, FC_FAMILY, (const FcChar8 *)family);
     FcObjectSet *os = FcObjectSetBuild(FC_FAMILY, NULL);
-    FcFontSet *fs = FcFontList(NULL, pat, os);
+    FcFontSet *fs = FcFontList(fc, pat, os);
     bool found = fs && fs->nfont > 0;
     if (fs)
         FcFontSetDestroy(fs);
@@ -39,18 +41,25 @@ family_installed(const char *family)
 typeface *
 typeface_new(const font_choice roles[FONT_ROLE_COUNT], const char *const *font_paths, tb_err *err)
 {
-    FcInit();
+    /* A private fontconfig configuration, not the process-wide one: an office's own fonts are
+     * visible to its documents only, even when several offices render in one process. */
+    FcConfig *fc = FcInitLoadConfigAndFonts();
+    if (fc == NULL) {
+        tb_err_set(err, TB_ELIB, "fontconfig: could not load its configuration");
+        return NULL;
+    }
     for (size_t i = 0; font_paths && font_paths[i]; i++) {
         struct stat st;
         if (stat(font_paths[i], &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode))
-            FcConfigAppFontAddDir(NULL, (const FcChar8 *)font_paths[i]);
+            FcConfigAppFontAddDir(fc, (const FcChar8 *)font_paths[i]);
         else
-            FcConfigAppFontAddFile(NULL, (const FcChar8 *)font_paths[i]);
+            FcConfigAppFontAddFile(fc, (const FcChar8 *)font_paths[i]);
     }
     for (int r = 0; r < FONT_ROLE_COUNT; r++)
-        if (roles[r].family == NULL || !family_installed(roles[r].family)) {
+        if (roles[r].family == NULL || !family_installed(fc, roles[r].family)) {
+            FcConfigDestroy(fc);
             tb_err_set(err, TB_ENOTFOUND,
                        "font role %s: family '%s' is not installed (scripts/install-deps.sh "
                        "installs the defaults; an office may remap roles in office.xml)",
@@ -58,7 +67,9 @@ typeface_new(const font_choice roles[FONT_ROLE_COUNT], const char *const *font_p
             return NULL;
         }
     typeface *tf = tb_xcalloc(1, sizeof *tf);
+    tf->fc = fc;
     tf->fontmap = pango_cairo_font_map_new();
+    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(tf->fontmap), fc);
     tf->context = pango_font_map_create_context(tf->fontmap);
     /* Metrics must not be hinted or rounded: the character grid is set in fractions of a point. */
     cairo_font_options_t *fo = cairo_font_options_create();
@@ -84,6 +95,7 @@ typeface_free(typeface *tf)
         free(tf->family[r]);
     g_object_unref(tf->context);
     g_object_unref(tf->fontmap);
+    FcConfigDestroy(tf->fc);
     free(tf);
 }
 

@@ -11,9 +11,11 @@
 
 typedef struct typeface typeface;
 
-/* Adds each font file or directory of font_paths (NULL-terminated, may be NULL; missing ones
- * are skipped) to fontconfig, then checks that every role's family is installed: a missing one is TB_ENOTFOUND
- * naming the role and family.  Owned: typeface_free. */
+/* Makes a private fontconfig configuration (the system's fonts) and adds each font file or
+ * directory of font_paths (NULL-terminated, may be NULL; missing ones are skipped) to it only
+ * (so one office's fonts never reach another's documents), then checks that every role's family
+ * is installed: a missing one is TB_ENOTFOUND naming the role and family.  Owned:
+ * typeface_free. */
 typeface *typeface_new(const font_choice roles[FONT_ROLE_COUNT], const char *const *font_paths,
                        tb_err *err);
 void typeface_free(typeface *tf); /* NULL ok */

@@ -101,6 +101,30 @@ static const char *const migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'the registry is append-only'); END;"
     "CREATE TRIGGER registry_append_only_delete BEFORE DELETE ON registry"
     " BEGIN SELECT RAISE(ABORT, 'the registry is append-only'); END;",
+
+    /* v4: the daemon's jobs (store_jobs.c): a job per request or batch, an item per document.
+     * number is unique per office and year (allocated with the items, see store_jobs.h). */
+    "CREATE TABLE job ("
+    "  id INTEGER PRIMARY KEY,"
+    "  office TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  batch_year INTEGER NOT NULL, batch_quarter INTEGER NOT NULL, batch_source TEXT NOT NULL,"
+    "  doc_date TEXT NOT NULL,"
+    "  state TEXT NOT NULL"
+    "    CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),"
+    "  who TEXT, idempotency_key TEXT, request_hash TEXT,"
+    "  created_at TEXT NOT NULL, finished_at TEXT,"
+    "  UNIQUE (office, idempotency_key));"
+    "CREATE TABLE job_item ("
+    "  id INTEGER PRIMARY KEY,"
+    "  job_id INTEGER NOT NULL REFERENCES job(id),"
+    "  seq INTEGER NOT NULL, office TEXT NOT NULL, township TEXT NOT NULL,"
+    "  year INTEGER NOT NULL, number INTEGER NOT NULL,"
+    "  state TEXT NOT NULL"
+    "    CHECK (state IN ('pending', 'running', 'done', 'failed', 'cancelled')),"
+    "  file TEXT, sha256 TEXT, bytes INTEGER, error TEXT, done_at TEXT,"
+    "  UNIQUE (job_id, seq), UNIQUE (office, year, number));"
+    "CREATE INDEX job_item_state ON job_item (state, job_id, seq);"
+    "CREATE INDEX job_item_done ON job_item (office, state, id);",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,0 +1,130 @@
+/* Private to src/server: the daemon's objects.
+ *
+ * One HTTP thread (libmicrohttpd's internal polling thread) reads requests, checks the token
+ * and the parameters, and either answers at once (healthz, metrics, refusals) or queues the
+ * request for a worker and suspends the connection.  A worker (one per core) runs the request
+ * with its own store connection and its own render context per office, fills the response and
+ * resumes the connection.  Idle workers run the items of jobs kept in the store. */
+#ifndef TB_SERVER_INT_H
+#define TB_SERVER_INT_H
+
+#include "api.h"
+#include "render.h"
+#include "server.h"
+#include "store_jobs.h"
+#include "tb_buf.h"
+#include "tpl.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+typedef struct server server;
+
+typedef enum request_phase { PHASE_RECEIVING, PHASE_QUEUED, PHASE_ANSWERED } request_phase;
+
+typedef struct request {
+    server *srv;
+    struct MHD_Connection *conn;
+    unsigned long long rid;  /* request id, in every log line about it */
+    char method[8];
+    char *path;              /* owned */
+    tb_arena *arena;         /* everything about the request */
+    const api_route_info *route;
+    const server_token *token; /* the caller; NULL for public routes */
+    tb_buf body;
+    bool over_limit;         /* the body exceeded max_body */
+    api_request api;
+    const char *idempotency_key;
+    struct timespec started, queued_at;
+    request_phase phase;
+    /* the answer */
+    int status;
+    tb_buf out;
+    const char *content_type;
+    const char *disposition; /* Content-Disposition, or NULL */
+    const char *location;    /* Location, or NULL */
+    struct request *next;    /* in the work queue */
+} request;
+
+typedef struct worker {
+    server *srv;
+    int index;
+    pthread_t thread;
+    store *st;
+    render_ctx **offices; /* one per configured office, same order */
+} worker;
+
+/* Counters for /metrics. */
+enum { METRIC_BUCKETS = 12, METRIC_CODES = 14 };
+typedef struct metrics {
+    pthread_mutex_t lock;
+    unsigned long requests[ROUTE_COUNT + 1][METRIC_CODES]; /* [ROUTE_COUNT] = no route */
+    unsigned long latency[ROUTE_COUNT + 1][METRIC_BUCKETS]; /* per bucket, not cumulative */
+    double latency_sum[ROUTE_COUNT + 1];
+    unsigned long documents;     /* notices issued */
+    unsigned long job_items_failed;
+} metrics;
+
+struct server {
+    server_config *cfg;
+    const tpl_office **profiles; /* office.xml of each office, loaded once */
+    tb_arena *arena;
+    struct MHD_Daemon *mhd;
+    worker *workers;
+    int worker_count;
+    pthread_mutex_t lock;        /* guards the queue, in_flight, stopping */
+    pthread_cond_t wake;         /* work queued, a job created, or stopping */
+    pthread_cond_t idle;         /* in_flight reached 0 */
+    request *head, *tail;
+    int queued;
+    int in_flight;               /* requests begun and not yet completed */
+    bool draining, stopping;
+    atomic_ullong next_rid;
+    atomic_long job_backlog;     /* pending + running job items, refreshed by workers */
+    metrics m;
+};
+
+/* ---- http.c ------------------------------------------------------------------------------- */
+tb_code http_start(server *srv, tb_err *err) TB_MUST_CHECK;
+void http_resume(request *r);           /* a worker has filled r's answer */
+int http_bound_port(server *srv);
+
+/* ---- workers.c ---------------------------------------------------------------------------- */
+tb_code workers_start(server *srv, tb_err *err) TB_MUST_CHECK;
+void workers_stop(server *srv);          /* finish the queue and current items, join */
+/* Queues r for a worker; false when the queue is full (answer 503). */
+bool workers_enqueue(server *srv, request *r);
+void workers_notify(server *srv);        /* a job was created */
+
+/* ---- handlers.c --------------------------------------------------------------------------- */
+/* Runs r on worker w (r->api parsed, r->token checked) and fills r's answer. */
+void handle_request(worker *w, request *r);
+/* Renders and files one claimed job item; the item ends done or failed. */
+void handle_job_item(worker *w, const store_job_item *it);
+
+/* ---- respond.c ---------------------------------------------------------------------------- */
+void respond_error(request *r, int status, const char *fmt, ...) TB_PRINTF(3, 4);
+void respond_bytes(request *r, int status, const char *type, const void *data, size_t len);
+/* Takes the reference of json (json_t *). */
+void respond_json(request *r, int status, void *json);
+
+/* ---- metrics.c ---------------------------------------------------------------------------- */
+void metrics_init(metrics *m);
+void metrics_request(metrics *m, const api_route_info *route, int status, double seconds);
+void metrics_document(metrics *m, bool ok);
+void metrics_write(server *srv, tb_buf *out);
+
+/* ---- log ---------------------------------------------------------------------------------- */
+/* One line on stderr: UTC time, then the message. */
+void server_log(const char *fmt, ...) TB_PRINTF(1, 2);
+
+/* The office a token acts for, or NULL for an admin token. */
+static inline const server_office *
+request_office(const request *r)
+{
+    return r->token && r->token->office >= 0 ? &r->srv->cfg->offices[r->token->office] : NULL;
+}
+
+#endif
