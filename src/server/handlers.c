@@ -643,26 +643,36 @@ handle_verify(worker *w, request *r)
     tb_err err = {0};
     pdfsig_info info;
     int o = office_index(r->srv, request_office(r)->id);
-    /* The office's own chain is the trust anchor: a document signed by another CA fails. */
-    if (pdfsig_verify(r->body.data, r->body.len, r->srv->profiles[o]->chain_path, &info, &err) !=
-        TB_OK) {
+    const tpl_office *p = r->srv->profiles[o];
+    /* The office's own CA is the trust anchor and its certificate the first signer: a document
+     * another office (or anyone else) signed is not valid here. */
+    pdfsig_verify_opts opts = {.trust_pem = p->chain_path, .first_signer = p->cert_path};
+    if (pdfsig_verify(r->body.data, r->body.len, &opts, &info, &err) != TB_OK) {
         respond_tb_error(r, &err);
         return;
     }
-    /* The detail names the trust file: say whose it is instead of where it is. */
-    const char *anchor = r->srv->profiles[o]->chain_path;
-    char *at = anchor ? strstr(info.detail, anchor) : NULL;
-    if (at) {
-        char rest[sizeof info.detail];
-        snprintf(rest, sizeof rest, "%s", at + strlen(anchor));
-        snprintf(at, sizeof info.detail - (size_t)(at - info.detail), "the office's CA%s", rest);
+    /* The detail names the trust files: say whose they are instead of where they are. */
+    const char *const paths[] = {p->chain_path, p->cert_path};
+    for (size_t i = 0; i < 2; i++) {
+        char *at;
+        while (paths[i] && (at = strstr(info.detail, paths[i]))) {
+            char rest[sizeof info.detail];
+            snprintf(rest, sizeof rest, "%s", at + strlen(paths[i]));
+            snprintf(at, sizeof info.detail - (size_t)(at - info.detail), "%s%s",
+                     i == 0 ? "the office's CA" : "the office's certificate", rest);
+        }
     }
+    char sha[2 * sizeof info.sha256 + 1];
+    for (size_t i = 0; i < sizeof info.sha256; i++)
+        snprintf(sha + 2 * i, 3, "%02x", info.sha256[i]);
     respond_json(r, 200,
-                 json_pack("{s:b,s:i,s:b,s:o,s:o,s:b}", "valid",
-                           info.all_valid && info.covers_whole_file, "signatures", info.count,
-                           "covers_whole_file", info.covers_whole_file, "signer",
-                           jstr(info.signer), "detail", jstr(info.detail), "registry_checked",
-                           0));
+                 json_pack("{s:b,s:i,s:i,s:b,s:b,s:b,s:b,s:b,s:o,s:s,s:o,s:b}", "valid", info.ok,
+                           "signatures", info.count, "revisions", info.revisions,
+                           "signatures_valid", info.all_valid, "covers_whole_file",
+                           info.covers_whole_file, "unmodified", info.unmodified, "trusted",
+                           info.trusted, "first_signer_is_office", info.first_signer_ok,
+                           "signer", jstr(info.signer), "sha256", sha, "detail",
+                           jstr(info.detail), "registry_checked", 0));
 }
 
 /* ---- jobs --------------------------------------------------------------------------------- */

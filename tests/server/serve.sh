@@ -15,6 +15,7 @@ src=$(cd "${2:?source dir}" && pwd)
 make_office() { # <dir> <id> <county code>
   mkdir -p "$1"
   cp "$src"/templates/sample-office/{notice.xml,seal.png} "$1"/
+  sed "s|\.\./\.\./samples/|$src/samples/|" "$src/templates/sample-office/imagery.xml" >"$1/imagery.xml"
   sed -e "s/id=\"sample-office\"/id=\"$2\"/" -e "s/code=\"139901\"/code=\"$3\"/" \
     "$src/templates/sample-office/office.xml" >"$1/office.xml"
   bash "$src/scripts/make-sample-keys.sh" "$1" 2>/dev/null
@@ -36,7 +37,6 @@ drain_timeout_s = 30
 
 [office office-a]
 dir = office-a
-imagery = $src/samples/basemap.tif
 token_sha256 = $(hash $tok_a)
 
 [office office-b]
