@@ -438,7 +438,7 @@ issue_item(worker *w, const store_job_item *it, tb_err *err)
         goto done;
     }
     render_options opt = {.date = it->date, .first_number = it->number};
-    if ((rc = notice_render(w->offices[o], list, n, &opt, it->number, &pdf, err)) != TB_OK)
+    if ((rc = notice_render(w->offices[o], list, n, &opt, it->number, NULL, &pdf, err)) != TB_OK)
         goto done;
     const char *dir = tb_arena_printf(a, "%s/%s/%d", srv->cfg->archive_root, it->office,
                                       it->year);

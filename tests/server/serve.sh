@@ -75,6 +75,14 @@ call() {
 json() { python3 -c "import json,sys; d=json.load(open('$work/body')); sys.exit(0 if ($1) else 1)" 2>/dev/null; }
 jget() { python3 -c "import json; d=json.load(open('$work/body')); print($1)"; }
 sql() { sqlite3 -batch -noheader "$work/data/tuban.db" "$1"; }
+# wait_job <id>: polls the job until it is done or failed (at most 30 s); the last answer in body.
+wait_job() {
+  for _ in $(seq 1 300); do
+    call $tok_a GET /v1/jobs/$1
+    json "d['state'] in ('done', 'failed')" && return
+    sleep 0.1
+  done
+}
 
 # started() <start args>: starts the daemon, or shows its log and gives up (nothing else can pass).
 started() { start "$@" || { fail "the daemon did not start:"; cat "$work/log"; finish; exit 1; }; }
@@ -207,11 +215,7 @@ check "verify with office B's CA: not valid (another office's signature)" json "
 call $tok_a POST /v1/jobs -d '{"kind":"notice","batch":"2024","date":"2024-11-20"}'
 check "job: 202 with an id" json "d['id'] > 0 and d['progress']['total'] == 3"
 job=$(jget "d['id']")
-for _ in $(seq 1 300); do
-  call $tok_a GET /v1/jobs/$job
-  json "d['state'] in ('done', 'failed')" && break
-  sleep 0.1
-done
+wait_job $job
 check "job done: 3/3, no errors" json "d['state'] == 'done' and d['progress']['done'] == 3 and d['errors'] == []"
 call $tok_a GET /v1/jobs/$job/results
 check "results: 3 documents with their PDFs" json "len(d['documents']) == 3 and all(x['pdf'] for x in d['documents'])"
@@ -278,11 +282,7 @@ check "the daemon was killed (SIGKILL) after its 2nd file, before recording it" 
 check "at the kill: 1 item done, 1 running (its file on disk), 1 pending" \
   test "$(sql "SELECT group_concat(state, ',') FROM (SELECT state FROM job_item WHERE job_id = $crash_job ORDER BY seq)")" = "done,running,pending"
 started
-for _ in $(seq 1 300); do
-  call $tok_a GET /v1/jobs/$crash_job
-  json "d['state'] in ('done', 'failed')" && break
-  sleep 0.1
-done
+wait_job $crash_job
 check "after restart the job resumes and finishes 3/3" json "d['state'] == 'done' and d['progress']['done'] == 3"
 check "the log says an item was resumed" grep -q "1 job item(s) resumed" "$work/log"
 check "each item's number was issued once (3 items, 3 numbers)" \
