@@ -29,7 +29,7 @@ make_batch() {
   local n=$1 reps=$(( ($1 + 49) / 50 )) sql="" k
   for k in $(seq 1 "$reps"); do
     [ -n "$sql" ] && sql="$sql UNION ALL "
-    sql="${sql}SELECT geom, JCBH || '-$k' AS JCBH, NF, XZQDM || printf('%03d', $k) AS XZQDM, XZQMC || '$k' AS XZQMC, JCMJ, JCGDMJ, YJJBNTMJ, PDJG, WFLX, ZGCS, ZGZT, ZGQX FROM p50"
+    sql="${sql}SELECT geom, JCBH || '-$k' AS JCBH, NF, XZQDM || printf('%03d', $k) AS XZQDM, '$k' || XZQMC AS XZQMC, JCMJ, JCGDMJ, YJJBNTMJ, PDJG, WFLX, ZGCS, ZGZT, ZGQX FROM p50"
   done
   ogr2ogr -f GPKG "$work/b$n.gpkg" "$floor_dir/data/notices50.gpkg" -dialect SQLite \
     -sql "SELECT * FROM ($sql) LIMIT $n" -nln patches 2>/dev/null
