@@ -1,14 +1,18 @@
 /* One 120 x 90 mm map frame at 200 dpi (945 x 709 px of imagery), drawn again and again from a
  * large raster into a PDF page: median and spread of the ms per frame, and the peak RSS.
- * Prints, for every frame, the window it showed (projwin) so bench/map.sh can time
- * `gdal_translate -projwin … -outsize 945 709 -of JPEG` on exactly the same windows.
+ * Side by side, in the same process and run: GDALTranslate (the library behind gdal_translate)
+ * making the same window as a 945 x 709 JPEG (-projwin -outsize -r bilinear).  Prints, for every
+ * frame, the window it showed (projwin) so bench/map.sh can also time the gdal_translate
+ * command (process start-up included) on exactly the same windows.
  * Usage: bench_map <raster in EPSG:4548> <frames> */
 #include "tb_features.h"
 
 #include "map_panel.h"
 
 #include <cairo-pdf.h>
+#include <cpl_string.h>
 #include <gdal.h>
+#include <gdal_utils.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
@@ -80,6 +84,8 @@ main(int argc, char **argv)
     cairo_t *cr = cairo_create(pdf);
     dt_attr attrs[] = {{"view", "location"}, {"scale", "1:2000"}, {"dpi", "200"}};
     double *ms = calloc((size_t)frames, sizeof *ms);
+    double *ref = calloc((size_t)frames, sizeof *ref);
+    GDALDatasetH src = GDALOpen(argv[1], GA_ReadOnly);
     double ground_w = FRAME_W_PT / (72 / 0.0254) * SCALE;
     double ground_h = FRAME_H_PT / (72 / 0.0254) * SCALE;
     unsigned seed = 7;
@@ -115,8 +121,24 @@ main(int argc, char **argv)
         }
         cairo_show_page(cr); /* the page with its JPEG goes out */
         double t1 = now_ms();
+        char ulx[32], uly[32], lrx[32], lry[32];
+        snprintf(ulx, sizeof ulx, "%.3f", cx - ground_w / 2);
+        snprintf(uly, sizeof uly, "%.3f", cy + ground_h / 2);
+        snprintf(lrx, sizeof lrx, "%.3f", cx + ground_w / 2);
+        snprintf(lry, sizeof lry, "%.3f", cy - ground_h / 2);
+        char *args[] = {"-of", "JPEG", "-co", "QUALITY=85", "-projwin", ulx, uly, lrx, lry,
+                        "-outsize", "945", "709", "-r", "bilinear", NULL};
+        GDALTranslateOptions *to = GDALTranslateOptionsNew(args, NULL);
+        double t2 = now_ms();
+        GDALDatasetH jpg = GDALTranslate("/vsimem/bench_window.jpg", src, to, NULL);
+        if (jpg != NULL)
+            GDALClose(jpg);
+        double t3 = now_ms();
+        GDALTranslateOptionsFree(to);
+        VSIUnlink("/vsimem/bench_window.jpg");
         if (i > 0) {
             ms[i - 1] = t1 - t0;
+            ref[i - 1] = t3 - t2;
             printf("projwin %.3f %.3f %.3f %.3f\n", cx - ground_w / 2, cy + ground_h / 2,
                    cx + ground_w / 2, cy - ground_h / 2);
         }
@@ -124,14 +146,20 @@ main(int argc, char **argv)
     }
     cairo_destroy(cr);
     cairo_surface_destroy(pdf);
+    GDALClose(src);
     qsort(ms, (size_t)frames, sizeof *ms, cmp_double);
+    qsort(ref, (size_t)frames, sizeof *ref, cmp_double);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("tuban: %d frames of 945 x 709 px from %d x %d px: median %.1f ms, p10 %.1f, p90 %.1f; "
            "%.0f KB of PDF per frame; peak RSS %ld MB\n",
            frames, nx, ny, ms[frames / 2], ms[frames / 10], ms[frames * 9 / 10],
            (double)bytes / 1024 / frames, ru.ru_maxrss / 1024);
+    printf("GDALTranslate in process, same windows to a 945 x 709 JPEG: median %.1f ms, p10 "
+           "%.1f, p90 %.1f; tuban / GDALTranslate = %.2f\n",
+           ref[frames / 2], ref[frames / 10], ref[frames * 9 / 10], ms[frames / 2] / ref[frames / 2]);
     free(ms);
+    free(ref);
     OCTDestroyCoordinateTransformation(ct);
     OSRDestroySpatialReference(gk);
     OSRDestroySpatialReference(geo);

@@ -2,8 +2,9 @@
 # Map frames from large imagery: one 120 x 90 mm frame at 200 dpi (945 x 709 px) per page from
 # tiled, JPEG-compressed COGs with overviews, made here from the sample image (20,000 x 20,000 px
 # and, to show that memory does not follow the raster's size, 5,000 x 5,000 px over the same
-# ground).  Side by side, in the same run: `gdal_translate -projwin … -outsize 945 709 -of JPEG`
-# producing the same windows.  Prints median ms per frame and peak RSS.
+# ground).  Side by side, in the same run: GDALTranslate in the same process (bench_map) and the
+# `gdal_translate -projwin … -outsize 945 709 -of JPEG` command (start-up included) producing the
+# same windows.  Prints median ms per frame and peak RSS.
 # Usage: bench/map.sh [build dir] [frames]      (the set-up takes a minute; kept in $TMPDIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
