@@ -57,13 +57,15 @@ notice_data(const render_ctx *rc, const patch *const *patches, size_t count,
         items[i] = docdata_patch(patches[i], a);
     office_data *od = tb_arena_alloc(a, sizeof *od);
     *od = tpl_office_data(rc->office, "notice");
+    map_township *overview = tb_arena_alloc(a, sizeof *overview);
+    *overview = (map_township){township->code, township->name, patches, count};
     tv_value *f;
     tv_value data = tv_record_new(rc->notice_type, NULL, NULL, &f, a);
     static const char *const order[] = {"office", "township", "patches", "stats", "date",
                                         "docno", "year"};
     tv_value values[] = {
         docdata_office(rc->office_type, od, a),
-        docdata_township(township, a),
+        docdata_township(township, overview, a),
         tv_list(items, count),
         docdata_stats(stats, a),
         tv_date(date),

@@ -258,10 +258,10 @@ docdata_township_resolve(const patch *p, const township_entry *entries, size_t n
 }
 
 tv_value
-docdata_township(const township_ref *t, tb_arena *a)
+docdata_township(const township_ref *t, const map_township *overview, tb_arena *a)
 {
     tv_value *f;
-    tv_value v = tv_record_new(&docdata_township_type, t, NULL, &f, a);
+    tv_value v = tv_record_new(&docdata_township_type, overview, NULL, &f, a);
     f[TF_CODE] = tv_str(t->code);
     f[TF_NAME] = tv_str(t->name);
     f[TF_ADDRESSEE] = tv_str(t->addressee);

@@ -5,6 +5,7 @@
 #ifndef TB_DOCDATA_H
 #define TB_DOCDATA_H
 
+#include "map_sources.h"
 #include "patch.h"
 #include "tvalue.h"
 
@@ -68,6 +69,7 @@ typedef struct township_ref {
 bool docdata_township_resolve(const patch *p, const township_entry *entries, size_t n,
                               const unit_rule *rules, size_t rule_count, township_ref *out,
                               const char **field, const char **why, tb_arena *a);
-tv_value docdata_township(const township_ref *t, tb_arena *a);
+/* overview is the township as maps see it (view="overview"): the record's native object. */
+tv_value docdata_township(const township_ref *t, const map_township *overview, tb_arena *a);
 
 #endif

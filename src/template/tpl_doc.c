@@ -469,12 +469,23 @@ read_map(reader *r, xmlNodePtr n, const tpl_tscope *scope, tnode *t)
     if (!(t->of = read_expr(r, n, of, scope)))
         return false;
     const tv_type *type = tpl_expr_type(t->of);
-    if (type->kind != TV_RECORD) {
+    /* The drawer reads the datum as a patch or, for view="overview", as a township: what `of`
+     * names must be the one the view says, so a template cannot make it read one as the
+     * other. */
+    const char *view = tpl_attr(n, "view", r->a);
+    bool overview = view && strcmp(view, "overview") == 0;
+    const char *want = overview ? "township" : "patch";
+    if (type->kind != TV_RECORD || type->name == NULL || strcmp(type->name, want) != 0) {
         char buf[64];
         tpl_loc l = tpl_expr_loc(t->of);
-        tb_err_set(r->err, TB_EFORMAT, "%s:%d:%d: <map of>: '%s' is a %s; a map shows a record "
-                   "(a patch, a township)", l.file, l.line, l.column, of,
-                   tv_type_describe(type, buf, sizeof buf));
+        tb_err_set(r->err, TB_EFORMAT, "%s:%d:%d: <map of>: '%s' is a %s; a map with view=\"%s\" "
+                   "shows a %s", l.file, l.line, l.column, of,
+                   tv_type_describe(type, buf, sizeof buf), view ? view : "(none)", want);
+        return false;
+    }
+    if (view && strchr(view, '{')) {
+        fail_node(r, n, TB_EFORMAT, "<map view>: write the view out (location, before, after, "
+                  "overview): it decides what the map shows");
         return false;
     }
     for (xmlAttrPtr at = n->properties; at; at = at->next)

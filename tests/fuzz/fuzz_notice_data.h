@@ -43,7 +43,7 @@ fuzz_notice_new(tb_arena *a)
     *t = (township_ref){"139901001", "城关镇", "城关镇人民政府", "镇"};
     tv_value *fields;
     f.data = tv_record_new(f.type, NULL, NULL, &fields, a);
-    const tv_value values[] = {docdata_office(ot, o, a), docdata_township(t, a),
+    const tv_value values[] = {docdata_office(ot, o, a), docdata_township(t, NULL, a),
                                tv_list(items, 3), docdata_stats(stats, a),
                                tv_date((cn_date){2024, 11, 20}), tv_str("示自然资发〔2024〕3号"),
                                tv_num(2024)};

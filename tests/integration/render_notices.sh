@@ -124,8 +124,8 @@ bash "$src/scripts/make-sample-keys.sh" "$gov" 2>/dev/null
 check "the government office's letters render (exit 0, 3 files)" \
   test $? -eq 0 -a "$(wc -l <"$work/gov.paths")" -eq 3
 govtext=$(pdftotext "$work/gov/notice-139901100.pdf" - 2>/dev/null | tr -d ' \n')
-check "letter: its prefix, title, addressee override, 附注 and earliest-deadline reply" \
-  bash -c "[[ '$govtext' == *示政办函〔2024〕*号* && '$govtext' == *督促整改* && '$govtext' == *城关镇党委、人民政府：* && '$govtext' == *联系人：县政府办督查室* && '$govtext' == *请于2024年12月31日前将整改进展* ]]"
+check "letter: its prefix, title, addressee override, 附注, earliest-deadline reply, township overview map" \
+  bash -c "[[ '$govtext' == *示政办函〔2024〕*号* && '$govtext' == *督促整改* && '$govtext' == *城关镇党委、人民政府：* && '$govtext' == *联系人：县政府办督查室* && '$govtext' == *请于2024年12月31日前将整改进展* && '$govtext' == *城关镇违法用地图斑分布图* ]]"
 check "letter: the office's farmland rule flags the case over 10 亩 of farmland" \
   bash -c "[[ '$govtext' == *图斑139901SJBG24210002占用耕地12.28亩，已达到约谈标准* ]]"
 check "letter: qpdf --check and a valid signature" \

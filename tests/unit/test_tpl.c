@@ -69,7 +69,7 @@ data_for(fixture *f, size_t n)
     tv_value *fields;
     tv_value v = tv_record_new(f->type, NULL, NULL, &fields, f->a);
     const tv_value values[] = {docdata_office(f->office_type, &f->office, f->a),
-                               docdata_township(t, f->a), tv_list(items, n),
+                               docdata_township(t, NULL, f->a), tv_list(items, n),
                                docdata_stats(stats, f->a), tv_date((cn_date){2024, 11, 20}),
                                tv_str("示自然资发〔2024〕3号"), tv_num(2024)};
     memcpy(fields, values, sizeof values);
@@ -162,6 +162,13 @@ test_unknown_field_with_line_column_and_suggestion(void **state)
     expect_error(&f, HEAD "<for each='p in patches'><p>{p.id}</p></for><p>{p.id}</p></template>",
                  "unknown name 'p'");
     expect_error(&f, HEAD "<p>{p.id</p></template>", "unclosed '{'");
+    /* a map's datum is what its view draws: a patch, or a township for the overview */
+    expect_error(&f, HEAD "<figure><map of='township'/></figure></template>",
+                 "'township' is a township; a map with view=\"(none)\" shows a patch");
+    expect_error(&f, HEAD "<for each='p in patches'><figure><map of='p' view='overview'/>"
+                 "</figure></for></template>", "a map with view=\"overview\" shows a township");
+    expect_error(&f, HEAD "<for each='p in patches'><figure><map of='p' view='{p.id}'/>"
+                 "</figure></for></template>", "write the view out");
     tb_arena_free(f.a);
 }
 
