@@ -8,6 +8,7 @@
 
 #include "tb_arena.h"
 #include "typeset.h"
+#include "sample_fonts.h"
 
 #include <cairo-pdf.h>
 #include <math.h>
@@ -16,18 +17,9 @@
 #include <string.h>
 #include <time.h>
 
-#define FANDOL "/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/"
 #define PARAGRAPHS 50
 #define ROWS 175
 #define COLS 5
-
-static const font_choice fonts[FONT_ROLE_COUNT] = {
-    [FONT_XIAOBIAOSONG] = {"Noto Serif CJK SC", true},
-    [FONT_FANGSONG] = {"FandolFang", false},
-    [FONT_HEITI] = {"Noto Sans CJK SC", false},
-    [FONT_KAITI] = {"FandolKai", false},
-    [FONT_SONGTI] = {"FandolSong", false},
-};
 
 static const char *const phrases[] = {
     "全县共下发卫片执法图斑1268个，涉及监测面积3421.56亩，",
@@ -233,10 +225,8 @@ main(int argc, char **argv)
     int runs = argc > 1 ? atoi(argv[1]) : 15;
     if (runs < 1)
         runs = 1;
-    const char *paths[] = {FANDOL "FandolFang-Regular.otf", FANDOL "FandolKai-Regular.otf",
-                           FANDOL "FandolSong-Regular.otf", FANDOL "FandolHei-Regular.otf", NULL};
     tb_err err = {0};
-    typeface *tf = typeface_new(fonts, paths, &err);
+    typeface *tf = sample_typeface(&err);
     if (tf == NULL) {
         fprintf(stderr, "bench_typeset: %s\n", err.msg);
         return 1;

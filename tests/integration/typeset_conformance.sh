@@ -219,6 +219,12 @@ if ok:
 else:
     check("cc3: 抄送 and 印发 rows found", False)
 check_numbers("cc3", pgs)
+name = [l for p in pgs for l in p if l["text"] == "示例县自然资源局"]
+date = [l for p in pgs for l in p if l["text"] == "2024年11月20日"]
+check("cc3 (no seal): 署名 right-indented two characters, the date below it two characters further right",
+      name and date and abs(name[0]["x1"] - (L + BW - 2 * CELL)) < 1 and abs(date[0]["x0"] - (name[0]["x0"] + 2 * CELL)) < 1
+      and abs(date[0]["y0"] - name[0]["y0"] - PITCH) < 0.1 and summary["cc3"]["seal_page"] == "0",
+      f"署名 ends {name[0]['x1'] - L:.1f} pt, date starts {date[0]['x0'] - name[0]['x0']:.1f} pt right of it" if name and date else "")
 
 # --- tallcell: a cell longer than a page is split over pages, finitely ------------------------
 pgs = pages("tallcell")

@@ -8,21 +8,12 @@
 #include "tb_arena.h"
 #include "tb_fs.h"
 #include "typeset.h"
+#include "sample_fonts.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FANDOL "/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/"
-
-static const font_choice fonts[FONT_ROLE_COUNT] = {
-    [FONT_XIAOBIAOSONG] = {"Noto Serif CJK SC", true},
-    [FONT_FANGSONG] = {"FandolFang", false},
-    [FONT_HEITI] = {"Noto Sans CJK SC", false},
-    [FONT_KAITI] = {"FandolKai", false},
-    [FONT_SONGTI] = {"FandolSong", false},
-};
 
 /* ---- building trees ----------------------------------------------------------------------- */
 
@@ -293,6 +284,7 @@ cc_three_lines(job *j, tb_arena *a)
     add(&bl, DT_ADDRESSEE)->text = text(a, "各乡镇人民政府、街道办事处：");
     body(&bl, 2, 1);
     signature(&bl);
+    bl.b[bl.n - 1].seal = false; /* 不加盖印章: 署名右空二字, the date two characters right of it */
     dt_colophon col = {"县委办公室，县人大常委会办公室，县政府办公室，县政协办公室，县纪委监委，"
                        "县发展和改革局，县财政局，县农业农村局，县住房和城乡建设局，县水利局，"
                        "县公安局",
@@ -422,10 +414,8 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: typeset_samples <out dir>\n");
         return 2;
     }
-    const char *paths[] = {FANDOL "FandolFang-Regular.otf", FANDOL "FandolKai-Regular.otf",
-                           FANDOL "FandolSong-Regular.otf", FANDOL "FandolHei-Regular.otf", NULL};
     tb_err err = {0};
-    typeface *tf = typeface_new(fonts, paths, &err);
+    typeface *tf = sample_typeface(&err);
     if (tf == NULL) {
         fprintf(stderr, "typeset_samples: %s\n", err.msg);
         return 1;

@@ -11,16 +11,7 @@
 
 #include "gongwen.h"
 #include "textline.h"
-
-#define FANDOL "/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/"
-
-static const font_choice fonts[FONT_ROLE_COUNT] = {
-    [FONT_XIAOBIAOSONG] = {"Noto Serif CJK SC", true},
-    [FONT_FANGSONG] = {"FandolFang", false},
-    [FONT_HEITI] = {"Noto Sans CJK SC", false},
-    [FONT_KAITI] = {"FandolKai", false},
-    [FONT_SONGTI] = {"FandolSong", false},
-};
+#include "sample_fonts.h"
 
 static typeface *tf;
 static const tl_style body = {FONT_FANGSONG, GW_BODY_PT, GW_CHAR_PITCH_PT};
@@ -35,10 +26,8 @@ static int
 setup(void **state)
 {
     (void)state;
-    const char *paths[] = {FANDOL "FandolFang-Regular.otf", FANDOL "FandolKai-Regular.otf",
-                           FANDOL "FandolSong-Regular.otf", FANDOL "FandolHei-Regular.otf", NULL};
     tb_err err = {0};
-    tf = typeface_new(fonts, paths, &err);
+    tf = sample_typeface(&err);
     return tf ? 0 : -1;
 }
 
