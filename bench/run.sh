@@ -16,5 +16,7 @@ for i in 1 2 3 4 5; do
   /usr/bin/time -f "%e s wall, %M KB peak RSS" "$build/src/cli/tuban" render notice \
     --office templates/sample-office --patches samples/patches.gpkg --out "$out" >/dev/null
 done
+echo "== signing and verifying (bench_sign): share of rendering, documents/s, linearity =="
+"$build/bench/bench_sign" 20
 echo "== typesetting: a 20-page text-and-table report, tuban against a bare Cairo+Pango floor =="
 "$build/bench/bench_typeset" 15

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tb_buf b = TB_BUF_INIT;
     tb_buf_append(&b, data, size);
     pdfsig_field f = {.page = 1, .x_pt = 10, .y_pt = 10, .w_pt = 10, .h_pt = 10, .name = "Fz",
-                      .signing_time = 1700000000} /* inside the sample certificate's validity */;
+                      .signing_time = 1700000000}; /* inside the sample certificate's validity */
     tb_err e2 = {0};
     if (pdfsig_sign(&b, signer, &f, &e2) == TB_OK) {
         pdfsig_info i2;

@@ -12,7 +12,9 @@
 
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <openssl/cms.h>
 #include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -484,6 +486,194 @@ test_signer_refusals(void **state)
     pdfsig_signer_free(NULL);
 }
 
+/* Reads the signer key of the fixture. */
+static EVP_PKEY *
+fixture_key(void)
+{
+    FILE *f = fopen(fx.key, "r");
+    assert_non_null(f);
+    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(k);
+    return k;
+}
+
+static void
+write_text(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = open_private(path, mode);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void
+test_key_sources(void **state)
+{
+    (void)state;
+    tb_err err = {0};
+    char path[400], pass[400], p12[400];
+    EVP_PKEY *key = fixture_key();
+
+    /* Group-readable: refused from the open file's mode, before anything is read. */
+    snprintf(path, sizeof path, "%s/group.key", fx.dir);
+    write_key(path, key);
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_null(pdfsig_signer_load(path, fx.cert, fx.chain, NULL, &err));
+    assert_non_null(strstr(err.msg, "accessible by group or others"));
+
+    /* An encrypted PEM key: its passphrase from a private file or an environment variable. */
+    snprintf(path, sizeof path, "%s/encrypted.key", fx.dir);
+    FILE *f = open_private(path, 0600);
+    assert_int_equal(PEM_write_PrivateKey(f, key, EVP_aes_256_cbc(), (unsigned char *)"s3cret",
+                                          6, NULL, NULL), 1);
+    fclose(f);
+    err = (tb_err){0};
+    assert_null(pdfsig_signer_load(path, fx.cert, fx.chain, NULL, &err));
+    assert_non_null(strstr(err.msg, "no passphrase is configured"));
+    snprintf(pass, sizeof pass, "%s/passphrase", fx.dir);
+    write_text(pass, "s3cret\n", 0600);
+    pdfsig_key_opts ko = {.passphrase_file = pass};
+    pdfsig_signer *s = pdfsig_signer_load(path, fx.cert, fx.chain, &ko, &err);
+    assert_non_null(s);
+    pdfsig_signer_free(s);
+    assert_int_equal(chmod(pass, 0644), 0);
+    err = (tb_err){0};
+    assert_null(pdfsig_signer_load(path, fx.cert, fx.chain, &ko, &err));
+    assert_non_null(strstr(err.msg, "passphrase file is accessible by group or others"));
+    write_text(pass, "wrong\n", 0600);
+    err = (tb_err){0};
+    assert_null(pdfsig_signer_load(path, fx.cert, fx.chain, &ko, &err));
+    assert_non_null(strstr(err.msg, "wrong passphrase"));
+    assert_null(strstr(err.msg, "s3cret"));
+    setenv("TB_TEST_PASSPHRASE", "s3cret", 1);
+    ko = (pdfsig_key_opts){.passphrase_env = "TB_TEST_PASSPHRASE"};
+    s = pdfsig_signer_load(path, fx.cert, fx.chain, &ko, &err);
+    assert_non_null(s);
+    pdfsig_signer_free(s);
+    unsetenv("TB_TEST_PASSPHRASE");
+    err = (tb_err){0};
+    assert_null(pdfsig_signer_load(path, fx.cert, fx.chain, &ko, &err));
+    assert_non_null(strstr(err.msg, "TB_TEST_PASSPHRASE is not set"));
+
+    /* PKCS#12: key, certificate and chain in one file. */
+    FILE *cf = fopen(fx.cert, "r");
+    X509 *cert = PEM_read_X509(cf, NULL, NULL, NULL);
+    fclose(cf);
+    FILE *chf = fopen(fx.chain, "r");
+    X509 *inter = PEM_read_X509(chf, NULL, NULL, NULL);
+    fclose(chf);
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    sk_X509_push(chain, inter);
+    PKCS12 *bundle = PKCS12_create("s3cret", "office", key, cert, chain, 0, 0, 0, 0, 0);
+    assert_non_null(bundle);
+    snprintf(p12, sizeof p12, "%s/office.p12", fx.dir);
+    f = open_private(p12, 0600);
+    assert_int_equal(i2d_PKCS12_fp(f, bundle), 1);
+    fclose(f);
+    PKCS12_free(bundle);
+    ko = (pdfsig_key_opts){.passphrase_file = pass};
+    write_text(pass, "s3cret", 0600);
+    s = pdfsig_signer_load(p12, NULL, NULL, &ko, &err);
+    if (s == NULL)
+        fail_msg("PKCS#12: %s", err.msg);
+    assert_string_equal(pdfsig_signer_name(s), SIGNER_CN);
+    tb_buf pdf = TB_BUF_INIT;
+    copy_buf(&pdf, &fx.pdf);
+    sign_ok(&pdf, s, 1, "Seal1");
+    assert_true(verify(&pdf, fx.ca).ok); /* the chain came from the PKCS#12 file */
+    tb_buf_release(&pdf);
+    pdfsig_signer_free(s);
+
+    /* RSA below 2048 bits is refused. */
+    EVP_PKEY *weak = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+    snprintf(path, sizeof path, "%s/weak.key", fx.dir);
+    write_key(path, weak);
+    err = (tb_err){0};
+    assert_null(pdfsig_signer_load(path, fx.cert, NULL, NULL, &err));
+    assert_non_null(strstr(err.msg, "at least 2048"));
+    EVP_PKEY_free(weak);
+    sk_X509_pop_free(chain, X509_free);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+}
+
+static void
+test_pades_and_docmdp(void **state)
+{
+    (void)state;
+    pdfsig_signer *s = load_signer();
+    tb_buf pdf = TB_BUF_INIT;
+    tb_err err = {0};
+
+    /* A signing time outside the certificate's validity is refused. */
+    copy_buf(&pdf, &fx.pdf);
+    pdfsig_field f = field(1, "Seal1");
+    f.signing_time = FIXED_TIME - 2 * 365 * 86400L;
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_EINVAL);
+    assert_non_null(strstr(err.msg, "outside the validity"));
+    assert_int_equal(pdf.len, fx.pdf.len);
+
+    /* B-B signed attributes: content-type, message-digest, signing-certificate-v2, and no
+     * signing-time; the time is /M. */
+    f = field(1, "Seal1");
+    f.certify = true;
+    err = (tb_err){0};
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_OK);
+    const unsigned char *ct = memmem(pdf.data, pdf.len, "/Contents <", 11);
+    assert_non_null(ct);
+    ct += 11;
+    size_t n = 0;
+    unsigned char *der = malloc(PDFSIG_CONTENTS_MAX);
+    for (; n < PDFSIG_CONTENTS_MAX && ct[2 * n] != '>'; n++) {
+        unsigned v;
+        sscanf((const char *)ct + 2 * n, "%2x", &v);
+        der[n] = (unsigned char)v;
+    }
+    const unsigned char *pp = der;
+    CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &pp, (long)n);
+    assert_non_null(cms);
+    CMS_SignerInfo *si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+    assert_true(CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1) < 0);
+    assert_true(CMS_signed_get_attr_by_NID(si, NID_pkcs9_contentType, -1) >= 0);
+    assert_true(CMS_signed_get_attr_by_NID(si, NID_pkcs9_messageDigest, -1) >= 0);
+    assert_true(CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, -1) >= 0);
+    CMS_ContentInfo_free(cms);
+    free(der);
+    assert_non_null(memmem(pdf.data, pdf.len, "/M (D:20240601120000Z)", 22));
+
+    /* Certified (DocMDP P=2): a later signature is allowed, a second certification is not. */
+    assert_non_null(memmem(pdf.data, pdf.len, "/Perms << /DocMDP", 17));
+    pdfsig_info info = verify(&pdf, fx.ca);
+    assert_true(info.ok);
+    assert_non_null(strstr(info.detail, "certifies"));
+    f = field(2, "Seal2");
+    f.certify = true;
+    err = (tb_err){0};
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_EINVAL);
+    assert_non_null(strstr(err.msg, "only the first signature"));
+    f.certify = false;
+    f.pkcs7 = true; /* adbe.pkcs7.detached for older readers */
+    assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_OK);
+    assert_non_null(memmem(pdf.data, pdf.len, "/SubFilter /adbe.pkcs7.detached", 31));
+    info = verify(&pdf, fx.ca);
+    assert_int_equal(info.count, 2);
+    assert_true(info.unmodified);
+    assert_true(info.ok);
+
+    /* Certified with no changes allowed (P=1, written by hand): any later revision is a
+     * modification. */
+    tb_buf p1 = TB_BUF_INIT;
+    copy_buf(&p1, &pdf);
+    unsigned char *pv = memmem(p1.data, p1.len, "/P 2 /V /1.2", 12);
+    assert_non_null(pv);
+    pv[3] = '1';
+    info = verify(&p1, NULL);
+    assert_false(info.all_valid); /* the first signature covers its /P */
+    tb_buf_release(&p1);
+    tb_buf_release(&pdf);
+    pdfsig_signer_free(s);
+}
+
 static void
 test_bad_fields(void **state)
 {
@@ -758,6 +948,7 @@ main(void)
         cmocka_unit_test(test_sign_twice),      cmocka_unit_test(test_signer_refusals),
         cmocka_unit_test(test_bad_fields),      cmocka_unit_test(test_structures),
         cmocka_unit_test(test_chain_files),     cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_key_sources),     cmocka_unit_test(test_pades_and_docmdp),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
