@@ -15,8 +15,9 @@ bash "$src/scripts/make-sample-keys.sh" "$office" 2>/dev/null
 export SOURCE_DATE_EPOCH=1732060800
 db=$work/tuban.db
 arch=$work/archive/sample-office/2024
-issue() { "$tuban" render notice --office "$office" --imagery "$src/samples/basemap.tif" \
-          --date 2024-11-20 --patches "$src/samples/patches.gpkg" --jobs 1 --db "$db" "$@"; }
+issue_cmd=("$tuban" render notice --office "$office" --imagery "$src/samples/basemap.tif"
+           --date 2024-11-20 --patches "$src/samples/patches.gpkg" --jobs 1 --db "$db")
+issue() { "${issue_cmd[@]}" "$@"; }
 registered() { sqlite3 "$db" "SELECT group_concat(number, ' ') FROM (SELECT number FROM registry ORDER BY seq)"; }
 files() { (cd "$arch" && ls -A | sort -n | tr '\n' ' ' | sed 's/ $//'); }
 
@@ -104,7 +105,9 @@ check "a crash after the rename left files that the restart removed (and said so
 
 # SIGKILL at arbitrary moments of an issue, then restart.
 for delay in 0.05 0.2 0.4 0.7 1.0; do
-  issue >/dev/null 2>&1 &
+  # exec: $! must be tuban itself, not a shell around it (killing the shell would leave tuban
+  # issuing beside the restart below).
+  (exec "${issue_cmd[@]}") >/dev/null 2>&1 &
   pid=$!
   sleep "$delay"
   kill -9 "$pid" 2>/dev/null
