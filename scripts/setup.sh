@@ -10,7 +10,17 @@ bash scripts/make-sample-keys.sh templates/sample-office
 mkdir -p out
 rm -f out/tuban.db out/tuban.db-wal out/tuban.db-shm
 echo "Importing the sample patches into the store out/tuban.db:"
-./build/src/cli/tuban import samples/patches.gpkg --db out/tuban.db --report out/import-report.json
+./build/src/cli/tuban import samples/patches.gpkg --db out/tuban.db --report out/import-report.json \
+  --at 2025-01-05
+# The townships' reported progress since (samples/history.csv), for the monthly reports.
+tail -n +2 samples/history.csv | while IFS=, read -r id status date by note; do
+  ./build/src/cli/tuban patch set "$id" --status "$status" --db out/tuban.db --at "$date" \
+    --by "$by" --note "$note" >/dev/null
+done
+echo "Applied $(($(wc -l <samples/history.csv) - 1)) status changes from samples/history.csv."
 echo "Rendering the sample notices (整改通知书) into out/:"
 ./build/src/cli/tuban render notice --office templates/sample-office \
   --patches samples/patches.gpkg --out out
+echo "Rendering the March 2025 monthly reports (月报, 截至20日) from the store into out/:"
+./build/src/cli/tuban render monthly --office templates/sample-office --db out/tuban.db \
+  --month 2025-03 --out out

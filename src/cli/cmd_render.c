@@ -13,15 +13,22 @@ render_help(void)
 {
     printf("Usage: tuban render <kind> --office <dir> --patches <file> --out <dir> [options]\n"
            "       tuban render <kind> --office <dir> --patches <file> --db <store> [--archive <dir>]\n"
-           "       tuban render <kind> --office <dir> --patches <file> --out <dir> --preview\n\n"
+           "       tuban render <kind> --office <dir> --patches <file> --out <dir> --preview\n"
+           "       tuban render monthly --office <dir> --db <store> --month YYYY-MM [--cutoff D]\n"
+           "                    (--out <dir> | [--archive <dir>])\n\n"
            "Renders signed, sealed documents of one kind and prints the path of each file\n"
            "written, one per line.  With --db the documents are issued: each gets the next\n"
            "发文字号 of the office, year and 机关代字 (gapless, never reused) and a verification\n"
            "code, goes into the archive as <archive>/<office>/<year>/<number>.pdf and is\n"
            "registered in the store, all or nothing.  --preview renders a 样稿 (watermark, no\n"
-           "number) that is never registered.\n\n"
+           "number) that is never registered.  With --db and no --patches the patches come\n"
+           "from the store (the newest batch) as they stood at the end of the report's date\n"
+           "(the cut-off for monthly); adding --out then writes the documents there instead of\n"
+           "issuing them.\n\n"
            "Kinds:\n"
-           "  notice      整改通知书: one per township that has 违法用地 patches\n\n"
+           "  notice      整改通知书: one per township that has 违法用地 patches\n"
+           "  monthly     月报: one per township that has 违法用地 patches and the county\n"
+           "              roll-up (monthly-<code>.pdf, monthly-county.pdf); needs --db\n\n"
            "Options:\n"
            "  --office <dir>      issuing office (office.xml, templates, seal, keys)\n"
            "  --patches <file>    patch file: any OGR vector format (GeoPackage, Shapefile,\n"
@@ -36,11 +43,25 @@ render_help(void)
            "                      --first-number is ignored)\n"
            "  --archive <dir>     archive root (default: archive/ beside the store)\n"
            "  --preview           样稿: watermark, no 发文字号, never registered\n"
+           "  --month <YYYY-MM>   monthly: the report's month\n"
+           "  --cutoff <day>      monthly: 截至 day of the month (default 20; past the month's\n"
+           "                      end = its last day); this month counts changes after the\n"
+           "                      previous month's cut-off\n"
            "  -h, --help          this help\n\n"
            "Environment: SOURCE_DATE_EPOCH fixes the signing and creation time (reproducible\n"
            "output).\n"
            "Exit status: 0 success, 1 failure while working, 2 bad usage or bad input; no\n"
            "output file is written unless every document was rendered.\n");
+}
+
+/* The cut-off day of a month; a day past the month's end is its last day. */
+static cn_date
+month_cutoff(int year, int month, int day)
+{
+    cn_date d = {year, month, day};
+    while (d.day > 28 && !cn_date_valid(d))
+        d.day--;
+    return d;
 }
 
 static void
@@ -54,7 +75,8 @@ print_path(void *user, const char *path)
 static int
 render_run_cmd(int argc, char **argv)
 {
-    enum { OPT_FIRST_NUMBER = 256, OPT_JOBS, OPT_DB, OPT_ARCHIVE, OPT_PREVIEW };
+    enum { OPT_FIRST_NUMBER = 256, OPT_JOBS, OPT_DB, OPT_ARCHIVE, OPT_PREVIEW, OPT_MONTH,
+           OPT_CUTOFF };
     static const struct option opts[] = {
         {"office", required_argument, NULL, 'o'},
         {"patches", required_argument, NULL, 'p'},
@@ -67,6 +89,8 @@ render_run_cmd(int argc, char **argv)
         {"db", required_argument, NULL, OPT_DB},
         {"archive", required_argument, NULL, OPT_ARCHIVE},
         {"preview", no_argument, NULL, OPT_PREVIEW},
+        {"month", required_argument, NULL, OPT_MONTH},
+        {"cutoff", required_argument, NULL, OPT_CUTOFF},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -74,7 +98,7 @@ render_run_cmd(int argc, char **argv)
     const char *source_date = getenv("SOURCE_DATE_EPOCH");
     if (source_date && *source_date)
         req.opt.signing_time = (time_t)strtoll(source_date, NULL, 10);
-    int c;
+    int c, month_year = 0, month = 0, cutoff_day = 20;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -106,6 +130,21 @@ render_run_cmd(int argc, char **argv)
         case OPT_DB: req.db_path = optarg; break;
         case OPT_ARCHIVE: req.archive_root = optarg; break;
         case OPT_PREVIEW: req.preview = true; break;
+        case OPT_MONTH: {
+            char tail;
+            if (sscanf(optarg, "%4d-%2d%c", &month_year, &month, &tail) != 2 ||
+                strlen(optarg) != 7 || month_year < 1000 || month < 1 || month > 12)
+                return cli_fail(TB_EINVAL, "--month: expected YYYY-MM (e.g. 2025-03)");
+            break;
+        }
+        case OPT_CUTOFF: {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || end == optarg || n < 1 || n > 31)
+                return cli_fail(TB_EINVAL, "--cutoff: expected a day of the month, 1 to 31");
+            cutoff_day = (int)n;
+            break;
+        }
         case 'h': render_help(); return 0;
         default: return 2;
         }
@@ -113,14 +152,25 @@ render_run_cmd(int argc, char **argv)
     if (optind >= argc)
         return cli_fail(TB_EINVAL, "render: which kind? (try 'tuban render --help')");
     req.kind = argv[optind];
-    bool issuing = req.db_path && !req.preview;
-    if (!req.office_dir || !req.patches_path || (!req.out_dir && !issuing))
-        return cli_fail(TB_EINVAL, "render: --office, --patches and --out (or --db) are "
-                                   "required");
-    if (issuing && req.out_dir)
+    if (month) {
+        req.cutoff = month_cutoff(month_year, month, cutoff_day);
+        req.previous_cutoff = month == 1 ? month_cutoff(month_year - 1, 12, cutoff_day)
+                                         : month_cutoff(month_year, month - 1, cutoff_day);
+    }
+    if (strcmp(req.kind, "monthly") == 0 && !month)
+        return cli_fail(TB_EINVAL, "render monthly: --month YYYY-MM is required");
+    if (strcmp(req.kind, "monthly") == 0 && req.patches_path)
+        return cli_fail(TB_EINVAL, "render monthly: the report needs the status history: give "
+                                   "--db <store>, not --patches");
+    /* Without --patches the store is the source; it is issued into unless --out is given. */
+    req.issue = req.db_path && !req.preview && !(req.patches_path == NULL && req.out_dir);
+    if (!req.office_dir || (!req.patches_path && !req.db_path) || (!req.out_dir && !req.issue))
+        return cli_fail(TB_EINVAL, "render: --office, --patches or --db, and --out (or --db) "
+                                   "are required");
+    if (req.issue && req.out_dir)
         return cli_fail(TB_EINVAL, "render: issued documents go to the archive: give --db or "
                                    "--out, not both");
-    if (req.archive_root && !issuing)
+    if (req.archive_root && !req.issue)
         return cli_fail(TB_EINVAL, "render: --archive goes with --db");
     tb_err err = {0};
     if (render_run(&req, print_path, NULL, &err) != TB_OK)

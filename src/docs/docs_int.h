@@ -6,6 +6,7 @@
 #include "map_panel.h"
 #include "pdfsig.h"
 #include "render.h"
+#include "stats.h"
 #include "tb_arena.h"
 #include "tpl.h"
 #include "tpl_doc.h"
@@ -17,6 +18,8 @@ struct render_ctx {
     const tv_type *office_type;  /* office.* as templates see it (its own rules) */
     const tv_type *notice_type;  /* the notice's data */
     const tpl_doc *notice;       /* checked against notice_type when the context opens */
+    const tv_type *monthly_type;
+    const tpl_doc *monthly;
     typeface *tf;
     pdfsig_signer *signer;
     pdfsig_image *seal_image; /* the seal as the signature's appearance */
@@ -33,5 +36,24 @@ tb_code notice_check_townships(const render_ctx *rc, const patch *const *patches
  * as the signature appearance.  On failure both are NULL and err names the file. */
 tb_code docs_office_signing(const tpl_office *o, pdfsig_signer **signer, pdfsig_image **seal,
                             tb_err *err) TB_MUST_CHECK;
+
+/* Typesets a bound document and signs it (the seal as the signature's appearance).  docno NULL
+ * or "": a 样稿 (watermark, no 发文字号).  reason is the signature's reason. */
+tb_code docs_typeset_sign(render_ctx *rc, dt_doc *doc, const render_options *opt,
+                          const char *docno, const char *reason, tb_buf *out,
+                          tb_err *err) TB_MUST_CHECK;
+
+/* What every 月报 of one run shares: the figures (one computation) and the batch's year. */
+typedef struct monthly_input {
+    const stats_monthly *monthly;
+    int year;
+} monthly_input;
+
+/* One 月报: subject is a township's progress (patches: that township's patches at the cut-off,
+ * for its overview map) or NULL for the county roll-up.  number 0 is a 样稿. */
+tb_code monthly_render(render_ctx *rc, const monthly_input *in, const stats_progress *subject,
+                       const patch *const *patches, size_t count, const render_options *opt,
+                       int number, const char *verify_code, tb_buf *out,
+                       tb_err *err) TB_MUST_CHECK;
 
 #endif

@@ -7,7 +7,6 @@
 #include "docs_int.h"
 
 #include "docno.h"
-#include "typeset.h"
 
 #include <string.h>
 
@@ -35,14 +34,6 @@ notice_check_townships(const render_ctx *rc, const patch *const *patches, size_t
     }
     tb_arena_free(a);
     return code;
-}
-
-static tb_code
-draw_map(void *user, cairo_t *cr, const dt_panel *panel, double x, double y, double w, double h,
-         tb_err *err)
-{
-    render_ctx *rc = user;
-    return map_panel_draw(rc->maps, cr, panel, x, y, w, h, err);
 }
 
 /* The notice's data (docdata_notice_type): office, township, patches, stats, date, docno,
@@ -110,39 +101,11 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
     if ((code = tpl_doc_bind(rc->notice, data, &doc, a, err)) != TB_OK)
         goto done;
 
-    char created[32];
-    struct tm tm;
-    time_t when = opt->signing_time ? opt->signing_time : time(NULL);
-    gmtime_r(&when, &tm);
-    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%S", &tm);
-    doc.author = o->name;
-    doc.subject = preview ? "样稿" : docno;
-    doc.create_date = created;
-    if (preview) {
-        doc.head.docno = NULL;
-        doc.watermark = "样稿";
-    }
-    /* No seal in the page content: it is the signature's appearance (pdfsig_field below). */
-    typeset_options topt = {draw_map, rc, NULL, o->seal_diameter_mm};
-    typeset_result res;
-    if ((code = typeset_doc(rc->tf, &doc, &topt, out, &res, err)) != TB_OK)
-        goto done;
-    gw_rect seal_rect = res.seal;
-
-    pdfsig_field sig = {
-        .page = seal_rect.page,
-        .x_pt = seal_rect.x_pt, .y_pt = seal_rect.y_pt,
-        .w_pt = seal_rect.w_pt, .h_pt = seal_rect.h_pt,
-        .name = "Seal1",
-        .reason = preview ? "整改通知书 样稿（未编号，未登记）"
-                  : verify_code ? tb_arena_printf(a, "整改通知书 %s 验证码 %s", docno, verify_code)
-                                : tb_arena_printf(a, "整改通知书 %s", docno),
-        .location = o->county_name,
-        .signing_time = opt->signing_time,
-        .appearance = rc->seal_image,
-        .certify = o->certify,
-    };
-    code = pdfsig_sign(out, rc->signer, &sig, err);
+    const char *reason =
+        preview ? "整改通知书 样稿（未编号，未登记）"
+        : verify_code ? tb_arena_printf(a, "整改通知书 %s 验证码 %s", docno, verify_code)
+                      : tb_arena_printf(a, "整改通知书 %s", docno);
+    code = docs_typeset_sign(rc, &doc, opt, docno, reason, out, err);
 
 done:
     tb_arena_free(a);

@@ -13,6 +13,7 @@
 
 #include "issue.h"
 #include "patch_source.h"
+#include "store_snapshot.h"
 #include "tb_fs.h"
 
 #include <pango/pangocairo.h>
@@ -33,6 +34,8 @@ typedef struct doc_plan {
     int number;
     char code[ISSUE_CODE_LEN + 1]; /* verification code when issued */
     char *tmp; /* the rendered temporary, once written */
+    const stats_progress *progress; /* monthly: the township's; NULL for the county roll-up */
+    const monthly_input *monthly;   /* monthly: the figures of the run */
 } doc_plan;
 
 typedef struct doc_plans {
@@ -40,7 +43,16 @@ typedef struct doc_plans {
     size_t count, cap;
     const patch **selection; /* owns the pointer array the plans point into */
     const patch **all;       /* owns the neighbours array */
+    tb_arena *arena;         /* the run's: what the plans share (the monthly figures) */
+    monthly_input monthly;
 } doc_plans;
+
+/* The patches a run reads: from the patch file, or from the store as they stood at the
+ * report's date (and, for the monthly report, at the previous month's cut-off too). */
+typedef struct render_input {
+    const char *source; /* the file or store, for messages */
+    patch_set now, before;
+} render_input;
 
 static doc_plan *
 plans_add(doc_plans *d)
@@ -70,16 +82,17 @@ static int
 by_township_then_id(const void *x, const void *y)
 {
     const patch *a = *(const patch *const *)x, *b = *(const patch *const *)y;
-    int c = strcmp(a->admin_code, b->admin_code);
+    int c = strcmp(a->admin_code ? a->admin_code : "", b->admin_code ? b->admin_code : "");
     return c ? c : strcmp(a->id, b->id);
 }
 
 /* One notice per township with illegal patches, in township-code order; every patch must be
  * addressable (the office's data names its township) before any is rendered. */
 static tb_code
-plan_notices(const render_ctx *rc, const render_request *req, const patch_set *set,
+plan_notices(const render_ctx *rc, const render_request *req, const render_input *in,
              doc_plans *out, tb_err *err)
 {
+    const patch_set *set = &in->now;
     const patch **illegal = tb_xmalloc_array(set->count + 1, sizeof *illegal);
     out->selection = illegal;
     out->all = tb_xmalloc_array(set->count + 1, sizeof *out->all);
@@ -90,7 +103,7 @@ plan_notices(const render_ctx *rc, const render_request *req, const patch_set *s
             illegal[n++] = &set->items[i];
     }
     qsort(illegal, n, sizeof *illegal, by_township_then_id);
-    tb_code code = notice_check_townships(rc, illegal, n, req->patches_path, err);
+    tb_code code = notice_check_townships(rc, illegal, n, in->source, err);
     if (code != TB_OK)
         return code;
     int number = req->opt.first_number;
@@ -122,14 +135,100 @@ render_notice_plan(render_ctx *rc, const render_request *req, const doc_plan *p,
                          p->code[0] ? p->code : NULL, out, err);
 }
 
+static char *
+plan_path(const render_request *req, const char *stem, const char *code)
+{
+    const char *dir = req->out_dir ? req->out_dir : "";
+    size_t len = strlen(dir) + strlen(stem) + strlen(code) + 8;
+    char *path = tb_xmalloc(len);
+    snprintf(path, len, "%s/%s-%s.pdf", dir, stem, code);
+    return path;
+}
+
+/* One 月报 per township with illegal patches, in code order, then the county roll-up; the
+ * figures are computed once here for all of them. */
+static tb_code
+plan_monthly(const render_ctx *rc, const render_request *req, const render_input *in,
+             doc_plans *out, tb_err *err)
+{
+    if (!cn_date_valid(req->cutoff) || !cn_date_valid(req->previous_cutoff))
+        return tb_err_set(err, TB_EINVAL, "render monthly: --month YYYY-MM is required");
+    const patch_set *set = &in->now;
+    const patch **now = tb_xmalloc_array(set->count + 1, sizeof *now);
+    out->selection = now;
+    out->all = tb_xmalloc_array(set->count + 1, sizeof *out->all);
+    const patch **before = tb_arena_array(out->arena, in->before.count + 1, sizeof *before);
+    const patch **illegal = tb_arena_array(out->arena, set->count + 1, sizeof *illegal);
+    size_t n_illegal = 0;
+    int year = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        now[i] = out->all[i] = &set->items[i];
+        if (set->items[i].legality == LEGALITY_ILLEGAL && set->items[i].admin_code)
+            illegal[n_illegal++] = &set->items[i];
+        if (set->items[i].year > year)
+            year = set->items[i].year;
+    }
+    for (size_t i = 0; i < in->before.count; i++)
+        before[i] = &in->before.items[i];
+    tb_code code = notice_check_townships(rc, illegal, n_illegal, in->source, err);
+    if (code != TB_OK)
+        return code;
+    qsort(now, set->count, sizeof *now, by_township_then_id);
+    const stats_monthly *m =
+        stats_monthly_compute(now, set->count, before, in->before.count, req->cutoff,
+                              req->previous_cutoff, out->arena);
+    out->monthly = (monthly_input){m, year ? year : req->cutoff.year};
+    int number = req->opt.first_number;
+    size_t at = 0;
+    for (size_t t = 0; t < m->township_count; t++) {
+        const stats_progress *g = &m->townships[t];
+        while (at < set->count && strcmp(now[at]->admin_code ? now[at]->admin_code : "",
+                                         g->code) < 0)
+            at++;
+        size_t end = at;
+        while (end < set->count && now[end]->admin_code &&
+               strcmp(now[end]->admin_code, g->code) == 0)
+            end++;
+        if (g->illegal.count > 0) {
+            doc_plan *p = plans_add(out);
+            p->path = plan_path(req, "monthly", g->code);
+            p->patches = now + at;
+            p->count = end - at;
+            p->progress = g;
+            p->number = req->preview ? 0 : number++;
+        }
+        at = end;
+    }
+    doc_plan *p = plans_add(out);
+    p->path = plan_path(req, "monthly", "county");
+    p->number = req->preview ? 0 : number++;
+    for (size_t i = 0; i < out->count; i++) {
+        out->items[i].neighbours = out->all;
+        out->items[i].neighbour_count = set->count;
+        out->items[i].monthly = &out->monthly;
+    }
+    return TB_OK;
+}
+
+static tb_code
+render_monthly_plan(render_ctx *rc, const render_request *req, const doc_plan *p, tb_buf *out,
+                    tb_err *err)
+{
+    map_ctx_set_neighbours(rc->maps, p->neighbours, p->neighbour_count);
+    (void)req;
+    return monthly_render(rc, p->monthly, p->progress, p->patches, p->count, &req->opt,
+                          p->number, p->code[0] ? p->code : NULL, out, err);
+}
+
 static const struct doc_kind {
     const char *name;
-    tb_code (*plan)(const render_ctx *rc, const render_request *req, const patch_set *set,
+    tb_code (*plan)(const render_ctx *rc, const render_request *req, const render_input *in,
                     doc_plans *out, tb_err *err);
     tb_code (*render)(render_ctx *rc, const render_request *req, const doc_plan *p, tb_buf *out,
                       tb_err *err);
 } kinds[] = {
     {"notice", plan_notices, render_notice_plan},
+    {"monthly", plan_monthly, render_monthly_plan},
 };
 
 const char *const *
@@ -146,6 +245,36 @@ render_default_jobs(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > RENDER_MAX_JOBS ? RENDER_MAX_JOBS : (int)n;
+}
+
+/* ---- input ------------------------------------------------------------------------------- */
+
+static tb_code
+load_input(const render_request *req, tb_arena *a, render_input *in, tb_err *err)
+{
+    if (req->patches_path) {
+        patch_set *set = patch_set_load(req->patches_path, req->layer, a, err);
+        if (set == NULL)
+            return err->code;
+        *in = (render_input){.source = req->patches_path, .now = *set};
+        return TB_OK;
+    }
+    if (req->db_path == NULL)
+        return tb_err_set(err, TB_EINVAL, "render: --patches or --db is required");
+    store *st = store_open(req->db_path, err);
+    if (st == NULL)
+        return err->code;
+    store_batch batch;
+    cn_date at = cn_date_valid(req->cutoff) ? req->cutoff : req->opt.date;
+    in->source = req->db_path;
+    tb_code code = store_latest_batch(st, &batch, a, err);
+    if (code == TB_OK)
+        code = store_snapshot(st, &batch, at, a, &in->now.items, &in->now.count, err);
+    if (code == TB_OK && cn_date_valid(req->previous_cutoff))
+        code = store_snapshot(st, &batch, req->previous_cutoff, a, &in->before.items,
+                              &in->before.count, err);
+    store_close(st);
+    return code;
 }
 
 /* ---- issuing (docs/issue.h) ----------------------------------------------------------------- */
@@ -271,25 +400,27 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
         if (strcmp(kinds[i].name, req->kind) == 0)
             kind = &kinds[i];
     if (kind == NULL)
-        return tb_err_set(err, TB_EINVAL, "unknown document kind '%s' (available: notice)",
+        return tb_err_set(err, TB_EINVAL, "unknown document kind '%s' (available: notice, monthly)",
                           req->kind);
     int jobs = req->jobs > 0 ? req->jobs : render_default_jobs();
     if (jobs > RENDER_MAX_JOBS)
         return tb_err_set(err, TB_EINVAL, "--jobs %d: at most %d", jobs, RENDER_MAX_JOBS);
 
     tb_arena *a = tb_arena_new(0);
-    doc_plans plans = {0};
+    doc_plans plans = {.arena = a};
     issuer *is = NULL;
     render_ctx *rc = NULL;
-    tb_code code = TB_OK;
-    patch_set *set = patch_set_load(req->patches_path, req->layer, a, err);
-    if (set == NULL || (rc = render_ctx_open(req->office_dir, req->imagery_path, err)) == NULL) {
+    render_input in = {0};
+    tb_code code = load_input(req, a, &in, err);
+    if (code != TB_OK)
+        goto done;
+    if ((rc = render_ctx_open(req->office_dir, req->imagery_path, err)) == NULL) {
         code = err->code;
         goto done;
     }
-    if ((code = kind->plan(rc, req, set, &plans, err)) != TB_OK)
+    if ((code = kind->plan(rc, req, &in, &plans, err)) != TB_OK)
         goto done;
-    if (req->db_path != NULL && !req->preview) {
+    if (req->issue) {
         if ((code = issue_plans(req, rc, &plans, &is, err)) != TB_OK)
             goto done;
     } else if ((code = tb_fs_mkdirs(req->out_dir, err)) != TB_OK) {

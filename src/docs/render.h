@@ -35,17 +35,19 @@ tb_code notice_render(render_ctx *rc, const patch *const *patches, size_t count,
                       tb_buf *out, tb_err *err) TB_MUST_CHECK;
 
 typedef struct render_request {
-    const char *kind;         /* "notice" */
+    const char *kind;         /* "notice", "monthly" */
     const char *office_dir;
-    const char *patches_path;
+    const char *patches_path; /* NULL: the patches of the store (db_path) as of the report's date */
     const char *layer;        /* NULL = first layer */
     const char *out_dir;
     const char *imagery_path; /* NULL = the office's */
     render_options opt;
     int jobs;                 /* workers; 0 = one per core (render_default_jobs) */
-    const char *db_path;      /* issue (docs/issue.h): number, archive, register; NULL = not */
+    const char *db_path;      /* the store: the patches' source without patches_path; issue */
     const char *archive_root; /* with db_path; NULL = "archive" beside the store */
     bool preview;             /* 样稿: watermark, no number, never registered */
+    bool issue;               /* with db_path: number, archive and register (else write out_dir) */
+    cn_date cutoff, previous_cutoff; /* monthly: this month's and the previous month's 截至日期 */
 } render_request;
 
 /* Called with the path of every file written, in order. */

@@ -139,6 +139,80 @@ docdata_notice_type(const tv_type *office_type, tb_arena *a)
     return t;
 }
 
+/* ---- the monthly report -------------------------------------------------------------- */
+
+enum { YF_COUNT, YF_AREA, YF_FARM, YF_BASIC, YF_NFIELDS };
+static const tv_field tally_fields[YF_NFIELDS] = {
+    [YF_COUNT] = {"count", N, "number of 图斑"},
+    [YF_AREA] = {"area_m2", N, "监测面积, m²"},
+    [YF_FARM] = {"farmland_m2", N, "耕地, m²"},
+    [YF_BASIC] = {"basic_farmland_m2", N, "永久基本农田, m²"},
+};
+const tv_type docdata_tally_type = {TV_RECORD, "tally", tally_fields, YF_NFIELDS, NULL};
+
+#define T &docdata_tally_type
+static const tv_type overdue_list_type = {.kind = TV_LIST, .item = &docdata_patch_type};
+enum {
+    GF_CODE, GF_NAME, GF_ILLEGAL, GF_CONSTRUCTION, GF_RECTIFIED, GF_RECTIFIED_MONTH, GF_FARM,
+    GF_FARM_MONTH, GF_GREEN, GF_GREEN_MONTH, GF_APPROVED, GF_APPROVED_MONTH, GF_MINERAL,
+    GF_MINERAL_MONTH, GF_OVERDUE, GF_OVERDUE_PATCHES, GF_SHARE, GF_NFIELDS
+};
+static const tv_field progress_fields[GF_NFIELDS] = {
+    [GF_CODE] = {"code", S, "township code (absent for the county)"},
+    [GF_NAME] = {"name", S, "township name (absent for the county)"},
+    [GF_ILLEGAL] = {"illegal", T, "违法用地 patches"},
+    [GF_CONSTRUCTION] = {"construction", T, "新增建设用地 (合法 + 违法)"},
+    [GF_RECTIFIED] = {"rectified", T, "illegal and 已整改 / 已验收 at the cut-off"},
+    [GF_RECTIFIED_MONTH] = {"rectified_month", T, "of which since the previous cut-off"},
+    [GF_FARM] = {"restored_farm", T, "拆除复耕 rectified"},
+    [GF_FARM_MONTH] = {"restored_farm_month", T, "拆除复耕 this month"},
+    [GF_GREEN] = {"restored_green", T, "拆除复绿 rectified"},
+    [GF_GREEN_MONTH] = {"restored_green_month", T, "拆除复绿 this month"},
+    [GF_APPROVED] = {"approved", T, "补办手续 completed"},
+    [GF_APPROVED_MONTH] = {"approved_month", T, "补办手续 this month"},
+    [GF_MINERAL] = {"mineral", T, "矿产 cases handled"},
+    [GF_MINERAL_MONTH] = {"mineral_month", T, "矿产 cases this month"},
+    [GF_OVERDUE] = {"overdue", T, "deadline passed, not rectified"},
+    [GF_OVERDUE_PATCHES] = {"overdue_patches", &overdue_list_type, "those patches, by id"},
+    [GF_SHARE] = {"rectified_share", N, "rectified / illegal by count (0 when none)"},
+};
+#undef T
+const tv_type docdata_progress_type = {TV_RECORD, "progress", progress_fields, GF_NFIELDS,
+                                       NULL};
+
+enum { VF_CODE, VF_NAME, VF_NFIELDS };
+static const tv_field overview_fields[VF_NFIELDS] = {
+    [VF_CODE] = {"code", S, "township code"},
+    [VF_NAME] = {"name", S, "township name"},
+};
+const tv_type docdata_overview_type = {TV_RECORD, "overview", overview_fields, VF_NFIELDS,
+                                       NULL};
+
+const tv_type *
+docdata_monthly_type(const tv_type *office_type, tb_arena *a)
+{
+    static const tv_type progress_list = {.kind = TV_LIST, .item = &docdata_progress_type};
+    static const char *const names[] = {"office", "date", "docno", "year", "month_year", "month", "cutoff",
+                                        "previous_cutoff", "is_county", "subject", "township",
+                                        "county", "townships", "overview"};
+    const tv_type *types[] = {office_type, D, S, N, N, N, D, D, B, &docdata_progress_type,
+                              &docdata_township_type, &docdata_progress_type, &progress_list,
+                              &docdata_overview_type};
+    static const char *const docs[] = {
+        "the issuing office", "成文日期", "发文字号", "the batch's year", "the report's year", "the report's month (1-12)",
+        "截至日期 (the cut-off)", "the previous month's cut-off", "true in the county roll-up",
+        "the progress this report is about", "the township (absent in the roll-up)",
+        "the county's progress", "every township's progress, by code",
+        "the township's overview map (absent in the roll-up)"};
+    size_t n = sizeof names / sizeof names[0];
+    tv_field *f = tb_arena_array(a, n, sizeof *f);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (tv_field){names[i], types[i], docs[i]};
+    tv_type *t = tb_arena_alloc(a, sizeof *t);
+    *t = (tv_type){TV_RECORD, "monthly", f, n, NULL};
+    return t;
+}
+
 /* ---- values --------------------------------------------------------------------------- */
 
 tv_value
@@ -182,6 +256,55 @@ docdata_stats(const patch_stats *s, tb_arena *a)
     f[SF_BASIC] = tv_num(s->basic_farmland_m2);
     f[SF_EARLIEST] = tv_date(s->earliest_deadline);
     f[SF_LATEST] = tv_date(s->latest_deadline);
+    return v;
+}
+
+static tv_value
+tally_value(const stats_tally *t, tb_arena *a)
+{
+    tv_value *f;
+    tv_value v = tv_record_new(&docdata_tally_type, t, NULL, &f, a);
+    f[YF_COUNT] = tv_num((double)t->count);
+    f[YF_AREA] = tv_num(t->area_m2);
+    f[YF_FARM] = tv_num(t->farmland_m2);
+    f[YF_BASIC] = tv_num(t->basic_farmland_m2);
+    return v;
+}
+
+tv_value
+docdata_progress(const stats_progress *p, tb_arena *a)
+{
+    tv_value *f;
+    tv_value v = tv_record_new(&docdata_progress_type, p, p->name, &f, a);
+    f[GF_CODE] = tv_str(p->code);
+    f[GF_NAME] = tv_str(p->name);
+    const stats_tally *tallies[] = {
+        [GF_ILLEGAL] = &p->illegal, [GF_CONSTRUCTION] = &p->construction,
+        [GF_RECTIFIED] = &p->rectified, [GF_RECTIFIED_MONTH] = &p->rectified_month,
+        [GF_FARM] = &p->restored_farm, [GF_FARM_MONTH] = &p->restored_farm_month,
+        [GF_GREEN] = &p->restored_green, [GF_GREEN_MONTH] = &p->restored_green_month,
+        [GF_APPROVED] = &p->approved, [GF_APPROVED_MONTH] = &p->approved_month,
+        [GF_MINERAL] = &p->mineral, [GF_MINERAL_MONTH] = &p->mineral_month,
+        [GF_OVERDUE] = &p->overdue,
+    };
+    for (size_t i = GF_ILLEGAL; i <= GF_OVERDUE; i++)
+        f[i] = tally_value(tallies[i], a);
+    size_t n = (size_t)p->overdue.count;
+    tv_value *items = tb_arena_array(a, n + 1, sizeof *items);
+    for (size_t i = 0; i < n; i++)
+        items[i] = docdata_patch(p->overdue_patches[i], a);
+    f[GF_OVERDUE_PATCHES] = tv_list(items, n);
+    f[GF_SHARE] = tv_num(p->rectified_share);
+    return v;
+}
+
+tv_value
+docdata_overview(const void *map_township, const char *code, const char *name, tb_arena *a)
+{
+    tv_value *f;
+    tv_value v = tv_record_new(&docdata_overview_type, map_township, name, &f, a);
+    f[VF_CODE] = tv_str(code);
+    f[VF_NAME] = tv_str(name);
     return v;
 }
 

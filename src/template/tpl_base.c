@@ -6,7 +6,7 @@
 #include <string.h>
 
 extern const char *const tpl_base_office, *const tpl_base_notice, *const tpl_base_patch_table,
-    *const tpl_base_patch_maps;
+    *const tpl_base_patch_maps, *const tpl_base_monthly;
 
 const char *
 tpl_base_file(const char *name)
@@ -16,6 +16,7 @@ tpl_base_file(const char *name)
         {"notice.xml", tpl_base_notice},
         {"patch-table.xml", tpl_base_patch_table},
         {"patch-maps.xml", tpl_base_patch_maps},
+        {"monthly.xml", tpl_base_monthly},
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (strcmp(files[i].name, name) == 0)

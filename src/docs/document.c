@@ -1,0 +1,55 @@
+/* What every kind does once its template is bound: typeset with the office's fonts and maps, then
+ * sign with the seal as the signature's appearance. */
+#include "tb_features.h"
+
+#include "docs_int.h"
+
+#include "typeset.h"
+
+#include <time.h>
+
+static tb_code
+draw_panel(void *user, cairo_t *cr, const dt_panel *panel, double x, double y, double w,
+           double h, tb_err *err)
+{
+    render_ctx *rc = user;
+    return map_panel_draw(rc->maps, cr, panel, x, y, w, h, err);
+}
+
+tb_code
+docs_typeset_sign(render_ctx *rc, dt_doc *doc, const render_options *opt, const char *docno,
+                  const char *reason, tb_buf *out, tb_err *err)
+{
+    const tpl_office *o = rc->office;
+    const bool preview = docno == NULL || docno[0] == '\0';
+    char created[32];
+    struct tm tm;
+    time_t when = opt->signing_time ? opt->signing_time : time(NULL);
+    gmtime_r(&when, &tm);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%S", &tm);
+    doc->author = o->name;
+    doc->subject = preview ? "样稿" : docno;
+    doc->create_date = created;
+    if (preview) {
+        doc->head.docno = NULL;
+        doc->watermark = "样稿";
+    }
+    /* No seal in the page content: it is the signature's appearance (pdfsig_field below). */
+    typeset_options topt = {draw_panel, rc, NULL, o->seal_diameter_mm};
+    typeset_result res;
+    tb_code code = typeset_doc(rc->tf, doc, &topt, out, &res, err);
+    if (code != TB_OK)
+        return code;
+    pdfsig_field sig = {
+        .page = res.seal.page,
+        .x_pt = res.seal.x_pt, .y_pt = res.seal.y_pt,
+        .w_pt = res.seal.w_pt, .h_pt = res.seal.h_pt,
+        .name = "Seal1",
+        .reason = reason,
+        .location = o->county_name,
+        .signing_time = opt->signing_time,
+        .appearance = rc->seal_image,
+        .certify = o->certify,
+    };
+    return pdfsig_sign(out, rc->signer, &sig, err);
+}

@@ -1,0 +1,92 @@
+/* 月报: the bureau's monthly report of rectification progress, one per township with 违法用地
+ * patches and one county roll-up.  The figures are stats_monthly_compute's (model/stats.h), made
+ * once per run from the store's state at this month's and the previous month's cut-off; the
+ * office's monthly template (else _base's) says every word. */
+#include "tb_features.h"
+
+#include "docs_int.h"
+
+#include "docno.h"
+#include "map_sources.h"
+
+#include <string.h>
+
+tb_code
+monthly_render(render_ctx *rc, const monthly_input *in, const stats_progress *subject,
+               const patch *const *patches, size_t count, const render_options *opt,
+               int number, const char *verify_code, tb_buf *out, tb_err *err)
+{
+    const tpl_office *o = rc->office;
+    const stats_monthly *m = in->monthly;
+    tb_arena *a = tb_arena_new(0);
+    tb_code code = TB_OK;
+
+    tv_value township = tv_null(), overview = tv_null();
+    if (subject != NULL) {
+        TB_ASSERT(count > 0);
+        township_ref t;
+        const char *field, *why;
+        if (!docdata_township_resolve(patches[0], o->townships, o->township_count, o->units,
+                                      o->unit_count, &t, &field, &why, a)) {
+            code = tb_err_set(err, TB_EINVAL, "patch %s, field %s: %s", patches[0]->id, field,
+                              why);
+            goto done;
+        }
+        township = docdata_township(&t, a);
+        map_township *mt = tb_arena_alloc(a, sizeof *mt);
+        *mt = (map_township){t.code, t.name, patches, count};
+        overview = docdata_overview(mt, t.code, t.name, a);
+    }
+    char docno[128] = "";
+    const bool preview = number == 0;
+    if (!preview && !docno_format(tpl_office_prefix(o, "monthly"), opt->date.year, number, docno,
+                                  sizeof docno)) {
+        code = tb_err_set(err, TB_EINVAL, "document number %d is not valid", number);
+        goto done;
+    }
+    tv_value *rows = tb_arena_array(a, m->township_count + 1, sizeof *rows);
+    for (size_t i = 0; i < m->township_count; i++)
+        rows[i] = docdata_progress(&m->townships[i], a);
+    office_data *od = tb_arena_alloc(a, sizeof *od);
+    *od = tpl_office_data(o, "monthly");
+    static const char *const order[] = {"office", "date", "docno", "year", "month_year",
+                                        "month", "cutoff", "previous_cutoff", "is_county",
+                                        "subject", "township", "county", "townships",
+                                        "overview"};
+    tv_value values[] = {
+        docdata_office(rc->office_type, od, a),
+        tv_date(opt->date),
+        tv_str(docno),
+        tv_num(in->year),
+        tv_num(m->cutoff.year),
+        tv_num(m->cutoff.month),
+        tv_date(m->cutoff),
+        tv_date(m->previous_cutoff),
+        tv_boolean(subject == NULL),
+        docdata_progress(subject ? subject : &m->county, a),
+        township,
+        docdata_progress(&m->county, a),
+        tv_list(rows, m->township_count),
+        overview,
+    };
+    tv_value *f;
+    tv_value data = tv_record_new(rc->monthly_type, NULL, NULL, &f, a);
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        int k = tv_type_field(rc->monthly_type, order[i], strlen(order[i]));
+        TB_ASSERT(k >= 0);
+        f[k] = values[i];
+    }
+    dt_doc doc;
+    if ((code = tpl_doc_bind(rc->monthly, data, &doc, a, err)) != TB_OK)
+        goto done;
+    const char *what = subject ? subject->name : o->county_name;
+    const char *reason =
+        preview ? tb_arena_printf(a, "月报 %s 样稿（未编号，未登记）", what)
+        : verify_code ? tb_arena_printf(a, "月报 %s %s 验证码 %s", what, docno, verify_code)
+                      : tb_arena_printf(a, "月报 %s %s", what, docno);
+    code = docs_typeset_sign(rc, &doc, opt, docno, reason, out, err);
+
+done:
+    tb_arena_free(a);
+    return code;
+}
