@@ -4,8 +4,11 @@
 
 #include "docs_int.h"
 
+#include "chart.h"
 #include "typeset.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static tb_code
@@ -13,7 +16,22 @@ draw_panel(void *user, cairo_t *cr, const dt_panel *panel, double x, double y, d
            double h, tb_err *err)
 {
     render_ctx *rc = user;
-    return map_panel_draw(rc->maps, cr, panel, x, y, w, h, err);
+    if (strcmp(panel->kind, "chart") != 0)
+        return map_panel_draw(rc->maps, cr, panel, x, y, w, h, err);
+    /* Labels in the office's body font unless the template names one. */
+    bool has_font = false;
+    for (size_t i = 0; i < panel->attr_count; i++)
+        has_font |= strcmp(panel->attrs[i].name, "font") == 0;
+    if (has_font)
+        return chart_panel_draw(cr, NULL, panel, x, y, w, h, err);
+    dt_attr *attrs = tb_xcalloc(panel->attr_count + 1, sizeof *attrs);
+    memcpy(attrs, panel->attrs, panel->attr_count * sizeof *attrs);
+    attrs[panel->attr_count] = (dt_attr){"font", rc->office->fonts[FONT_FANGSONG].family};
+    dt_panel with_font = *panel;
+    with_font.attrs = attrs, with_font.attr_count = panel->attr_count + 1;
+    tb_code code = chart_panel_draw(cr, NULL, &with_font, x, y, w, h, err);
+    free(attrs);
+    return code;
 }
 
 tb_code

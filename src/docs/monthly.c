@@ -6,10 +6,31 @@
 
 #include "docs_int.h"
 
+#include "chart_data.h"
 #include "docno.h"
 #include "map_sources.h"
 
 #include <string.h>
+
+/* The bar chart by township: its illegal patches and how many of them are rectified. */
+static tv_value
+township_chart(const stats_monthly *m, tb_arena *a)
+{
+    const char **names = tb_arena_array(a, m->township_count + 1, sizeof *names);
+    double *illegal = tb_arena_array(a, m->township_count + 1, sizeof *illegal);
+    double *rectified = tb_arena_array(a, m->township_count + 1, sizeof *rectified);
+    for (size_t i = 0; i < m->township_count; i++) {
+        names[i] = m->townships[i].name ? m->townships[i].name : m->townships[i].code;
+        illegal[i] = (double)m->townships[i].illegal.count;
+        rectified[i] = (double)m->townships[i].rectified.count;
+    }
+    chart_series *series = tb_arena_array(a, 2, sizeof *series);
+    series[0] = (chart_series){"违法图斑", illegal};
+    series[1] = (chart_series){"已整改到位", rectified};
+    chart_data *d = tb_arena_alloc(a, sizeof *d);
+    *d = (chart_data){names, m->township_count, series, 2, "个", 0};
+    return docdata_chart(d, "个", a);
+}
 
 tb_code
 monthly_render(render_ctx *rc, const monthly_input *in, const stats_progress *subject,
@@ -21,7 +42,7 @@ monthly_render(render_ctx *rc, const monthly_input *in, const stats_progress *su
     tb_arena *a = tb_arena_new(0);
     tb_code code = TB_OK;
 
-    tv_value township = tv_null(), overview = tv_null();
+    tv_value township = tv_null();
     if (subject != NULL) {
         TB_ASSERT(count > 0);
         township_ref t;
@@ -32,10 +53,9 @@ monthly_render(render_ctx *rc, const monthly_input *in, const stats_progress *su
                               why);
             goto done;
         }
-        township = docdata_township(&t, a);
-        map_township *mt = tb_arena_alloc(a, sizeof *mt);
-        *mt = (map_township){t.code, t.name, patches, count};
-        overview = docdata_overview(mt, t.code, t.name, a);
+        map_township *overview = tb_arena_alloc(a, sizeof *overview);
+        *overview = (map_township){t.code, t.name, patches, count};
+        township = docdata_township(&t, overview, a);
     }
     char docno[128] = "";
     const bool preview = number == 0;
@@ -52,7 +72,7 @@ monthly_render(render_ctx *rc, const monthly_input *in, const stats_progress *su
     static const char *const order[] = {"office", "date", "docno", "year", "month_year",
                                         "month", "cutoff", "previous_cutoff", "is_county",
                                         "subject", "township", "county", "townships",
-                                        "overview"};
+                                        "chart"};
     tv_value values[] = {
         docdata_office(rc->office_type, od, a),
         tv_date(opt->date),
@@ -67,7 +87,7 @@ monthly_render(render_ctx *rc, const monthly_input *in, const stats_progress *su
         township,
         docdata_progress(&m->county, a),
         tv_list(rows, m->township_count),
-        overview,
+        township_chart(m, a),
     };
     tv_value *f;
     tv_value data = tv_record_new(rc->monthly_type, NULL, NULL, &f, a);

@@ -180,30 +180,26 @@ static const tv_field progress_fields[GF_NFIELDS] = {
 const tv_type docdata_progress_type = {TV_RECORD, "progress", progress_fields, GF_NFIELDS,
                                        NULL};
 
-enum { VF_CODE, VF_NAME, VF_NFIELDS };
-static const tv_field overview_fields[VF_NFIELDS] = {
-    [VF_CODE] = {"code", S, "township code"},
-    [VF_NAME] = {"name", S, "township name"},
-};
-const tv_type docdata_overview_type = {TV_RECORD, "overview", overview_fields, VF_NFIELDS,
-                                       NULL};
+static const tv_field chart_fields[] = {{"unit", S, "the value axis' unit (个, 亩)"}};
+const tv_type docdata_chart_type = {TV_RECORD, "chart", chart_fields, 1, NULL};
 
 const tv_type *
 docdata_monthly_type(const tv_type *office_type, tb_arena *a)
 {
     static const tv_type progress_list = {.kind = TV_LIST, .item = &docdata_progress_type};
-    static const char *const names[] = {"office", "date", "docno", "year", "month_year", "month", "cutoff",
-                                        "previous_cutoff", "is_county", "subject", "township",
-                                        "county", "townships", "overview"};
+    static const char *const names[] = {"office", "date", "docno", "year", "month_year",
+                                        "month", "cutoff", "previous_cutoff", "is_county",
+                                        "subject", "township", "county", "townships", "chart"};
     const tv_type *types[] = {office_type, D, S, N, N, N, D, D, B, &docdata_progress_type,
                               &docdata_township_type, &docdata_progress_type, &progress_list,
-                              &docdata_overview_type};
+                              &docdata_chart_type};
     static const char *const docs[] = {
-        "the issuing office", "成文日期", "发文字号", "the batch's year", "the report's year", "the report's month (1-12)",
-        "截至日期 (the cut-off)", "the previous month's cut-off", "true in the county roll-up",
-        "the progress this report is about", "the township (absent in the roll-up)",
+        "the issuing office", "成文日期", "发文字号", "the batch's year", "the report's year",
+        "the report's month (1-12)", "截至日期 (the cut-off)", "the previous month's cut-off",
+        "true in the county roll-up", "the progress this report is about",
+        "the township, its overview map's datum (absent in the roll-up)",
         "the county's progress", "every township's progress, by code",
-        "the township's overview map (absent in the roll-up)"};
+        "bar chart by township: 违法图斑 and 已整改 counts"};
     size_t n = sizeof names / sizeof names[0];
     tv_field *f = tb_arena_array(a, n, sizeof *f);
     for (size_t i = 0; i < n; i++)
@@ -299,12 +295,11 @@ docdata_progress(const stats_progress *p, tb_arena *a)
 }
 
 tv_value
-docdata_overview(const void *map_township, const char *code, const char *name, tb_arena *a)
+docdata_chart(const void *chart_data, const char *unit, tb_arena *a)
 {
     tv_value *f;
-    tv_value v = tv_record_new(&docdata_overview_type, map_township, name, &f, a);
-    f[VF_CODE] = tv_str(code);
-    f[VF_NAME] = tv_str(name);
+    tv_value v = tv_record_new(&docdata_chart_type, chart_data, NULL, &f, a);
+    f[0] = tv_str(unit);
     return v;
 }
 

@@ -59,18 +59,17 @@ const tv_type *docdata_notice_type(const tv_type *office_type, tb_arena *a);
 /* The monthly report's data (月报): office, date, docno, year (the batch's), month_year and month (1-12), cutoff and
  * previous_cutoff (dates), is_county, subject (the progress the report is about: a township's or
  * the county's), township (the township addressed; absent in the county roll-up), county (the
- * county's progress), townships (list of progress, by code), overview (the township's overview
- * map; absent in the county roll-up).  Every figure is a stats_monthly_compute value. */
-extern const tv_type docdata_tally_type, docdata_progress_type, docdata_overview_type;
+ * county's progress), townships (list of progress, by code), chart (the bar chart by township: 违法图斑 and 已整改
+ * counts).  Every figure is a stats_monthly_compute value. */
+extern const tv_type docdata_tally_type, docdata_progress_type, docdata_chart_type;
 const tv_type *docdata_monthly_type(const tv_type *office_type, tb_arena *a);
 
 /* ---- values ---- */
 tv_value docdata_patch(const patch *p, tb_arena *a);
 tv_value docdata_stats(const patch_stats *s, tb_arena *a);
 tv_value docdata_progress(const stats_progress *p, tb_arena *a);
-/* An overview map's record: native is the map_township (model/map_sources.h) it draws. */
-tv_value docdata_overview(const void *map_township, const char *code, const char *name,
-                          tb_arena *a);
+/* A chart's record: native is the chart_data (model/chart_data.h) it draws. */
+tv_value docdata_chart(const void *chart_data, const char *unit, tb_arena *a);
 tv_value docdata_office(const tv_type *office_type, const office_data *o, tb_arena *a);
 
 /* The township a patch belongs to: the office's entry for its code, else its XZQMC with the

@@ -48,7 +48,7 @@ typedef enum node_kind {
     N_ATTACHMENT_NOTE, N_SIGNATURE, N_ATTACHMENT, N_TABLE, N_FIGURE, N_SPACE, N_PAGE_BREAK,
     N_CONTENTS,
     N_LET, N_FOR, N_IF, N_CHOOSE, N_WHEN,
-    N_ROW, N_CELL, N_MAP,
+    N_ROW, N_CELL, N_MAP, N_CHART,
 } node_kind;
 
 typedef struct tnode tnode;
@@ -458,29 +458,38 @@ read_table(reader *r, xmlNodePtr n, const tpl_tscope *scope, tnode *t)
     return true;
 }
 
+/* <map> and <chart>: of names the record the panel draws (its native object is the datum);
+ * every other attribute goes to the drawer. */
 static bool
-read_map(reader *r, xmlNodePtr n, const tpl_tscope *scope, tnode *t)
+read_panel(reader *r, xmlNodePtr n, const tpl_tscope *scope, tnode *t)
 {
     const char *of = tpl_attr(n, "of", r->a);
     if (of == NULL) {
-        fail_node(r, n, TB_EFORMAT, "<map> needs of=\"…\": the record it shows (of=\"p\")");
+        fail_node(r, n, TB_EFORMAT, t->kind == N_MAP
+                  ? "<map> needs of=\"…\": the record it shows (of=\"p\")"
+                  : "<chart> needs of=\"…\": the figures it shows (of=\"chart\")");
         return false;
     }
     if (!(t->of = read_expr(r, n, of, scope)))
         return false;
     const tv_type *type = tpl_expr_type(t->of);
-    /* The drawer reads the datum as a patch or, for view="overview", as a township: what `of`
-     * names must be the one the view says, so a template cannot make it read one as the
-     * other. */
-    const char *view = tpl_attr(n, "view", r->a);
+    /* The map drawer reads the datum as a patch or, for view="overview", as a township, the
+     * chart drawer as a chart: what `of` names must be the one the view says, so a template
+     * cannot make a drawer read one as another. */
+    const char *view = t->kind == N_MAP ? tpl_attr(n, "view", r->a) : NULL;
     bool overview = view && strcmp(view, "overview") == 0;
-    const char *want = overview ? "township" : "patch";
+    const char *want = t->kind == N_CHART ? "chart" : overview ? "township" : "patch";
     if (type->kind != TV_RECORD || type->name == NULL || strcmp(type->name, want) != 0) {
         char buf[64];
         tpl_loc l = tpl_expr_loc(t->of);
-        tb_err_set(r->err, TB_EFORMAT, "%s:%d:%d: <map of>: '%s' is a %s; a map with view=\"%s\" "
-                   "shows a %s", l.file, l.line, l.column, of,
-                   tv_type_describe(type, buf, sizeof buf), view ? view : "(none)", want);
+        if (t->kind == N_CHART)
+            tb_err_set(r->err, TB_EFORMAT, "%s:%d:%d: <chart of>: '%s' is a %s; a chart shows "
+                       "a chart record (the kind's figures)", l.file, l.line, l.column, of,
+                       tv_type_describe(type, buf, sizeof buf));
+        else
+            tb_err_set(r->err, TB_EFORMAT, "%s:%d:%d: <map of>: '%s' is a %s; a map with "
+                       "view=\"%s\" shows a %s", l.file, l.line, l.column, of,
+                       tv_type_describe(type, buf, sizeof buf), view ? view : "(none)", want);
         return false;
     }
     if (view && strchr(view, '{')) {
@@ -586,7 +595,9 @@ read_node(reader *r, xmlNodePtr n, const tpl_tscope **scope, tnode *t)
     if (strcmp(name, "figure") == 0)
         return t->kind = N_FIGURE, read_figure(r, n, *scope, t);
     if (strcmp(name, "map") == 0)
-        return t->kind = N_MAP, read_map(r, n, *scope, t);
+        return t->kind = N_MAP, read_panel(r, n, *scope, t);
+    if (strcmp(name, "chart") == 0)
+        return t->kind = N_CHART, read_panel(r, n, *scope, t);
     if (strcmp(name, "tr") == 0)
         return t->kind = N_ROW, read_nodes(r, n, *scope, &t->children);
     if (strcmp(name, "td") == 0) {
@@ -1067,13 +1078,13 @@ bind_figure(binder *b, const tnode *t, const tpl_vscope *scope)
 }
 
 static tb_code
-bind_map(binder *b, const tnode *t, const tpl_vscope *scope)
+bind_panel(binder *b, const tnode *t, const tpl_vscope *scope)
 {
     tv_value of;
     tb_code code = tpl_expr_eval(t->of, scope, &of, b->a, b->err);
     if (code != TB_OK)
         return code;
-    dt_panel panel = {.kind = "map", .origin = origin_of(b, t)};
+    dt_panel panel = {.kind = t->kind == N_MAP ? "map" : "chart", .origin = origin_of(b, t)};
     if (of.kind == TV_RECORD) {
         panel.datum = of.u.rec->native;
         panel.origin.record = of.u.rec->origin;
@@ -1197,7 +1208,8 @@ bind_node(binder *b, const tnode *t, const tpl_vscope **scope)
     case N_PAGE_BREAK: add_block(b, DT_PAGE_BREAK, t)->orientation = t->orientation; return TB_OK;
     case N_ROW: return bind_row(b, t, *scope);
     case N_CELL: return bind_cell(b, t, *scope);
-    case N_MAP: return bind_map(b, t, *scope);
+    case N_MAP:
+    case N_CHART: return bind_panel(b, t, *scope);
     case N_LET: {
         tpl_vscope *s = tb_arena_alloc(b->a, sizeof *s);
         s->name = t->name, s->up = *scope;

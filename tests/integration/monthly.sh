@@ -113,6 +113,8 @@ check "April: 19 and 23 are overdue (deadline 2025-03-31 passed)" \
   grep -q 'OVERDUE 139901SJBG24210019 139901SJBG24210023' <(pdf_figures "$work/out-2025-04/monthly-county.pdf")
 check "the township table lists every township (西岭镇 with none)" \
   grep -q '西岭镇' <(pdftotext "$work/out-2025-03/monthly-county.pdf" -)
+check "the county roll-up has the bar chart by township (its legend: 违法图斑, 已整改到位)" \
+  grep -qE '违法图斑已整改到位|已整改到位违法图斑' <(pdftotext "$work/out-2025-03/monthly-county.pdf" - | tr -d ' \n')
 check "the township report shows its overview map (a figure caption)" \
   grep -q '城关镇违法用地图斑分布图' <(pdftotext "$work/out-2025-03/monthly-139901100.pdf" - | tr -d ' \n')
 
