@@ -20,6 +20,8 @@ struct render_ctx {
     const tpl_doc *notice;       /* checked against notice_type when the context opens */
     const tv_type *monthly_type;
     const tpl_doc *monthly;
+    const tv_type *tables_type;
+    const tpl_doc *tables;
     typeface *tf;
     pdfsig_signer *signer;
     pdfsig_image *seal_image; /* the seal as the signature's appearance */
@@ -55,5 +57,21 @@ tb_code monthly_render(render_ctx *rc, const monthly_input *in, const stats_prog
                        const patch *const *patches, size_t count, const render_options *opt,
                        int number, const char *verify_code, tb_buf *out,
                        tb_err *err) TB_MUST_CHECK;
+
+/* What the statistical tables state: the figures at the date per township and for the county,
+ * and the classification (违法类型 rows, ratios) of each township and of the county. */
+typedef struct tables_input {
+    const stats_monthly *monthly;
+    const stats_classification *const *township_classes; /* monthly->township_count */
+    const stats_classification *county_class;
+    int year;
+} tables_input;
+
+/* The tables as one PDF (appended to out) and, from the same bound tables, an XLSX workbook
+ * written to a temporary beside xlsx_path (*xlsx_tmp, malloc'd; the caller publishes or unlinks
+ * it). */
+tb_code tables_render(render_ctx *rc, const tables_input *in, const render_options *opt,
+                      int number, const char *verify_code, const char *xlsx_path,
+                      char **xlsx_tmp, tb_buf *out, tb_err *err) TB_MUST_CHECK;
 
 #endif

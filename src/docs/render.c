@@ -36,6 +36,8 @@ typedef struct doc_plan {
     char *tmp; /* the rendered temporary, once written */
     const stats_progress *progress; /* monthly: the township's; NULL for the county roll-up */
     const monthly_input *monthly;   /* monthly: the figures of the run */
+    const tables_input *tables;     /* tables: the figures of the run */
+    char *extra_path, *extra_tmp;   /* tables: the XLSX beside the PDF, published with it */
 } doc_plan;
 
 typedef struct doc_plans {
@@ -45,6 +47,7 @@ typedef struct doc_plans {
     const patch **all;       /* owns the neighbours array */
     tb_arena *arena;         /* the run's: what the plans share (the monthly figures) */
     monthly_input monthly;
+    tables_input tables;
 } doc_plans;
 
 /* The patches a run reads: from the patch file, or from the store as they stood at the
@@ -70,8 +73,12 @@ plans_release(doc_plans *d)
     for (size_t i = 0; i < d->count; i++) {
         if (d->items[i].tmp)
             unlink(d->items[i].tmp);
+        if (d->items[i].extra_tmp)
+            unlink(d->items[i].extra_tmp);
         free(d->items[i].tmp);
         free(d->items[i].path);
+        free(d->items[i].extra_tmp);
+        free(d->items[i].extra_path);
     }
     free(d->items);
     free(d->selection);
@@ -127,7 +134,7 @@ plan_notices(const render_ctx *rc, const render_request *req, const render_input
 }
 
 static tb_code
-render_notice_plan(render_ctx *rc, const render_request *req, const doc_plan *p, tb_buf *out,
+render_notice_plan(render_ctx *rc, const render_request *req, doc_plan *p, tb_buf *out,
                    tb_err *err)
 {
     map_ctx_set_neighbours(rc->maps, p->neighbours, p->neighbour_count);
@@ -211,7 +218,7 @@ plan_monthly(const render_ctx *rc, const render_request *req, const render_input
 }
 
 static tb_code
-render_monthly_plan(render_ctx *rc, const render_request *req, const doc_plan *p, tb_buf *out,
+render_monthly_plan(render_ctx *rc, const render_request *req, doc_plan *p, tb_buf *out,
                     tb_err *err)
 {
     map_ctx_set_neighbours(rc->maps, p->neighbours, p->neighbour_count);
@@ -220,15 +227,79 @@ render_monthly_plan(render_ctx *rc, const render_request *req, const doc_plan *p
                           p->number, p->code[0] ? p->code : NULL, out, err);
 }
 
+/* One PDF and one XLSX of the statistical tables for the whole county at the date. */
+static tb_code
+plan_tables(const render_ctx *rc, const render_request *req, const render_input *in,
+            doc_plans *out, tb_err *err)
+{
+    if (req->issue)
+        return tb_err_set(err, TB_EINVAL, "render tables: the tables are written, not issued: "
+                                          "give --out <dir>");
+    const patch_set *set = &in->now;
+    const patch **now = tb_xmalloc_array(set->count + 1, sizeof *now);
+    out->selection = now;
+    const patch **illegal = tb_arena_array(out->arena, set->count + 1, sizeof *illegal);
+    size_t n_illegal = 0;
+    int year = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        now[i] = &set->items[i];
+        if (set->items[i].legality == LEGALITY_ILLEGAL && set->items[i].admin_code)
+            illegal[n_illegal++] = &set->items[i];
+        if (set->items[i].year > year)
+            year = set->items[i].year;
+    }
+    tb_code code = notice_check_townships(rc, illegal, n_illegal, in->source, err);
+    if (code != TB_OK)
+        return code;
+    qsort(now, set->count, sizeof *now, by_township_then_id);
+    const stats_monthly *m =
+        stats_monthly_compute(now, set->count, NULL, 0, req->opt.date, req->opt.date, out->arena);
+    const stats_classification **classes =
+        tb_arena_array(out->arena, m->township_count + 1, sizeof *classes);
+    size_t at = 0;
+    for (size_t t = 0; t < m->township_count; t++) {
+        while (at < set->count && strcmp(now[at]->admin_code ? now[at]->admin_code : "",
+                                         m->townships[t].code) < 0)
+            at++;
+        size_t end = at;
+        while (end < set->count && now[end]->admin_code &&
+               strcmp(now[end]->admin_code, m->townships[t].code) == 0)
+            end++;
+        classes[t] = stats_classify(now + at, end - at, out->arena);
+        at = end;
+    }
+    out->tables = (tables_input){m, classes, stats_classify(now, set->count, out->arena),
+                                 year ? year : req->opt.date.year};
+    doc_plan *p = plans_add(out);
+    const char *dir = req->out_dir ? req->out_dir : "";
+    size_t len = strlen(dir) + 16;
+    p->path = tb_xmalloc(len);
+    snprintf(p->path, len, "%s/tables.pdf", dir);
+    p->extra_path = tb_xmalloc(len);
+    snprintf(p->extra_path, len, "%s/tables.xlsx", dir);
+    p->number = req->preview ? 0 : req->opt.first_number;
+    p->tables = &out->tables;
+    return TB_OK;
+}
+
+static tb_code
+render_tables_plan(render_ctx *rc, const render_request *req, doc_plan *p, tb_buf *out,
+                   tb_err *err)
+{
+    return tables_render(rc, p->tables, &req->opt, p->number, p->code[0] ? p->code : NULL,
+                         p->extra_path, &p->extra_tmp, out, err);
+}
+
 static const struct doc_kind {
     const char *name;
     tb_code (*plan)(const render_ctx *rc, const render_request *req, const render_input *in,
                     doc_plans *out, tb_err *err);
-    tb_code (*render)(render_ctx *rc, const render_request *req, const doc_plan *p, tb_buf *out,
+    tb_code (*render)(render_ctx *rc, const render_request *req, doc_plan *p, tb_buf *out,
                       tb_err *err);
 } kinds[] = {
     {"notice", plan_notices, render_notice_plan},
     {"monthly", plan_monthly, render_monthly_plan},
+    {"tables", plan_tables, render_tables_plan},
 };
 
 const char *const *
@@ -400,7 +471,7 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
         if (strcmp(kinds[i].name, req->kind) == 0)
             kind = &kinds[i];
     if (kind == NULL)
-        return tb_err_set(err, TB_EINVAL, "unknown document kind '%s' (available: notice, monthly)",
+        return tb_err_set(err, TB_EINVAL, "unknown document kind '%s' (available: notice, monthly, tables)",
                           req->kind);
     int jobs = req->jobs > 0 ? req->jobs : render_default_jobs();
     if (jobs > RENDER_MAX_JOBS)
@@ -455,18 +526,26 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
         goto done;
     }
 
-    char **tmps = tb_xcalloc(plans.count + 1, sizeof *tmps);
-    const char **paths = tb_xcalloc(plans.count + 1, sizeof *paths);
-    for (size_t i = 0; i < plans.count; i++)
-        tmps[i] = plans.items[i].tmp, paths[i] = plans.items[i].path;
+    char **tmps = tb_xcalloc(2 * plans.count + 1, sizeof *tmps);
+    const char **paths = tb_xcalloc(2 * plans.count + 1, sizeof *paths);
+    size_t files = 0;
+    for (size_t i = 0; i < plans.count; i++) {
+        tmps[files] = plans.items[i].tmp, paths[files++] = plans.items[i].path;
+        if (plans.items[i].extra_tmp)
+            tmps[files] = plans.items[i].extra_tmp, paths[files++] = plans.items[i].extra_path;
+    }
     code = is ? commit_plans(is, req, rc, &plans, err)
-              : tb_fs_publish_set(tmps, paths, plans.count, err);
+              : tb_fs_publish_set(tmps, paths, files, err);
     if (code == TB_OK)
         for (size_t i = 0; i < plans.count; i++) {
             free(plans.items[i].tmp); /* published: nothing to unlink */
             plans.items[i].tmp = NULL;
             if (on_file)
                 on_file(user, plans.items[i].path);
+            if (plans.items[i].extra_tmp && on_file)
+                on_file(user, plans.items[i].extra_path);
+            free(plans.items[i].extra_tmp);
+            plans.items[i].extra_tmp = NULL;
         }
     free(paths);
     free(tmps);

@@ -33,6 +33,9 @@ render_ctx_open(const char *office_dir, const char *imagery_path, tb_err *err)
     rc->monthly_type = docdata_monthly_type(rc->office_type, rc->arena);
     if (!(rc->monthly = tpl_doc_load(rc->office, "monthly", rc->monthly_type, rc->arena, err)))
         goto fail;
+    rc->tables_type = docdata_tables_type(rc->office_type, rc->arena);
+    if (!(rc->tables = tpl_doc_load(rc->office, "tables", rc->tables_type, rc->arena, err)))
+        goto fail;
     const char *fonts[] = {tb_arena_printf(rc->arena, "%s/fonts", office_dir),
                            system_font_files[0], system_font_files[1], system_font_files[2],
                            system_font_files[3], NULL};

@@ -2,6 +2,7 @@
 
 #include "docdata.h"
 
+#include <math.h>
 #include <string.h>
 
 patch_stats
@@ -180,6 +181,53 @@ static const tv_field progress_fields[GF_NFIELDS] = {
 const tv_type docdata_progress_type = {TV_RECORD, "progress", progress_fields, GF_NFIELDS,
                                        NULL};
 
+/* ---- the statistical tables ---------------------------------------------------------- */
+
+enum { RF_SHARE_COUNT, RF_SHARE_AREA, RF_FILING, RF_COMPLETION, RF_NFIELDS };
+static const tv_field ratios_fields[RF_NFIELDS] = {
+    [RF_SHARE_COUNT] = {"illegal_share_count", N, "违法用地 / 新增建设用地, by count"},
+    [RF_SHARE_AREA] = {"illegal_share_area", N, "违法用地 / 新增建设用地, by area"},
+    [RF_FILING] = {"filing_rate", N, "立案率: 立案查处 / 违法用地"},
+    [RF_COMPLETION] = {"completion_rate", N, "处理到位率: 立案查处 rectified / 立案查处"},
+};
+const tv_type docdata_ratios_type = {TV_RECORD, "ratios", ratios_fields, RF_NFIELDS, NULL};
+
+enum { AF_CODE, AF_NAME, AF_PROGRESS, AF_RATIOS, AF_NFIELDS };
+static const tv_field area_fields[AF_NFIELDS] = {
+    [AF_CODE] = {"code", S, "township code (absent for the county)"},
+    [AF_NAME] = {"name", S, "township name (absent for the county)"},
+    [AF_PROGRESS] = {"progress", &docdata_progress_type, "counts and areas at the date"},
+    [AF_RATIOS] = {"ratios", &docdata_ratios_type, "the ratios the county reports state"},
+};
+const tv_type docdata_area_type = {TV_RECORD, "area", area_fields, AF_NFIELDS, NULL};
+
+enum { CF_LABEL, CF_DEPTH, CF_TALLY, CF_SHARE_COUNT, CF_SHARE_AREA, CF_NFIELDS };
+static const tv_field class_fields[CF_NFIELDS] = {
+    [CF_LABEL] = {"label", S, "违法占地, 其中：未批先用, 未报即用, 边报边用, 违法批地 …"},
+    [CF_DEPTH] = {"depth", N, "0 a category, 1 a part of it, 2 a part of that"},
+    [CF_TALLY] = {"tally", &docdata_tally_type, "its illegal patches"},
+    [CF_SHARE_COUNT] = {"share_count", N, "of all illegal (depth 0) or of the parent, by count"},
+    [CF_SHARE_AREA] = {"share_area", N, "… by area"},
+};
+const tv_type docdata_class_type = {TV_RECORD, "class", class_fields, CF_NFIELDS, NULL};
+
+const tv_type *
+docdata_tables_type(const tv_type *office_type, tb_arena *a)
+{
+    static const tv_type area_list = {.kind = TV_LIST, .item = &docdata_area_type};
+    static const tv_type class_list = {.kind = TV_LIST, .item = &docdata_class_type};
+    tv_field *f = tb_arena_array(a, 6, sizeof *f);
+    f[0] = (tv_field){"office", office_type, "the issuing office"};
+    f[1] = (tv_field){"date", D, "the tables' date (the state of the patches at its end)"};
+    f[2] = (tv_field){"year", N, "the batch's year"};
+    f[3] = (tv_field){"townships", &area_list, "every township, by code"};
+    f[4] = (tv_field){"county", &docdata_area_type, "the county"};
+    f[5] = (tv_field){"classes", &class_list, "the county's 违法类型 rows"};
+    tv_type *t = tb_arena_alloc(a, sizeof *t);
+    *t = (tv_type){TV_RECORD, "tables", f, 6, NULL};
+    return t;
+}
+
 static const tv_field chart_fields[] = {{"unit", S, "the value axis' unit (个, 亩)"}};
 const tv_type docdata_chart_type = {TV_RECORD, "chart", chart_fields, 1, NULL};
 
@@ -291,6 +339,35 @@ docdata_progress(const stats_progress *p, tb_arena *a)
         items[i] = docdata_patch(p->overdue_patches[i], a);
     f[GF_OVERDUE_PATCHES] = tv_list(items, n);
     f[GF_SHARE] = tv_num(p->rectified_share);
+    return v;
+}
+
+tv_value
+docdata_area(const stats_progress *p, const stats_classification *c, tb_arena *a)
+{
+    tv_value *f, *r;
+    tv_value v = tv_record_new(&docdata_area_type, p, p->name, &f, a);
+    f[AF_CODE] = tv_str(p->code);
+    f[AF_NAME] = tv_str(p->name);
+    f[AF_PROGRESS] = docdata_progress(p, a);
+    f[AF_RATIOS] = tv_record_new(&docdata_ratios_type, c, NULL, &r, a);
+    r[RF_SHARE_COUNT] = ratio(c->illegal_share_count);
+    r[RF_SHARE_AREA] = ratio(c->illegal_share_area);
+    r[RF_FILING] = ratio(c->filing_rate);
+    r[RF_COMPLETION] = ratio(c->completion_rate);
+    return v;
+}
+
+tv_value
+docdata_class(const stats_class_row *row, tb_arena *a)
+{
+    tv_value *f;
+    tv_value v = tv_record_new(&docdata_class_type, row, row->label, &f, a);
+    f[CF_LABEL] = tv_str(row->label);
+    f[CF_DEPTH] = tv_num(row->depth);
+    f[CF_TALLY] = tally_value(&row->tally, a);
+    f[CF_SHARE_COUNT] = tv_num(row->share_count);
+    f[CF_SHARE_AREA] = tv_num(row->share_area);
     return v;
 }
 

@@ -64,6 +64,15 @@ const tv_type *docdata_notice_type(const tv_type *office_type, tb_arena *a);
 extern const tv_type docdata_tally_type, docdata_progress_type, docdata_chart_type;
 const tv_type *docdata_monthly_type(const tv_type *office_type, tb_arena *a);
 
+/* The statistical tables' data (违法用地数据汇总表, 违法用地分类统计表): office, date, year,
+ * townships (list of area: code, name, progress, ratios), county (area), classes (the county's
+ * 违法类型 rows, 未批先用 split).  Ratios are stats_classify's; absent where the data does not
+ * allow (no 新增建设用地, no 立案查处 case). */
+extern const tv_type docdata_ratios_type, docdata_area_type, docdata_class_type;
+const tv_type *docdata_tables_type(const tv_type *office_type, tb_arena *a);
+tv_value docdata_area(const stats_progress *p, const stats_classification *c, tb_arena *a);
+tv_value docdata_class(const stats_class_row *r, tb_arena *a);
+
 /* ---- values ---- */
 tv_value docdata_patch(const patch *p, tb_arena *a);
 tv_value docdata_stats(const patch_stats *s, tb_arena *a);

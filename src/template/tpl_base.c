@@ -6,7 +6,8 @@
 #include <string.h>
 
 extern const char *const tpl_base_office, *const tpl_base_notice, *const tpl_base_patch_table,
-    *const tpl_base_patch_maps, *const tpl_base_monthly;
+    *const tpl_base_patch_maps, *const tpl_base_monthly,
+    *const tpl_base_tables;
 
 const char *
 tpl_base_file(const char *name)
@@ -17,6 +18,7 @@ tpl_base_file(const char *name)
         {"patch-table.xml", tpl_base_patch_table},
         {"patch-maps.xml", tpl_base_patch_maps},
         {"monthly.xml", tpl_base_monthly},
+        {"tables.xml", tpl_base_tables},
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (strcmp(files[i].name, name) == 0)

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The statistical tables: `tuban render tables` writes tables.pdf and tables.xlsx from the same
+# tables.  Every number of every row of the workbook (read with python3's zipfile) equals the
+# number the PDF prints in that row (pdftotext -layout), and the counts and areas equal an
+# independent SQL computation over the store; qpdf --check is clean; the pages are landscape.
+# Usage: tables.sh <tuban> <source dir>
+set -uo pipefail
+tuban=${1:?tuban binary}
+src=${2:?source dir}
+. "$src/tests/integration/lib.sh"
+
+office=$work/office
+sample_office "$office"
+bash "$src/scripts/make-sample-keys.sh" "$office" 2>/dev/null
+export SOURCE_DATE_EPOCH=1742860800
+db=$work/tuban.db
+"$tuban" import "$src/samples/patches.gpkg" --db "$db" --at 2025-01-05 >/dev/null 2>&1
+tail -n +2 "$src/samples/history.csv" | while IFS=, read -r id status date by note; do
+  "$tuban" patch set "$id" --status "$status" --db "$db" --at "$date" --by "$by" >/dev/null
+done
+out=$work/out
+"$tuban" render tables --office "$office" --db "$db" --date 2025-03-20 --out "$out" \
+  >"$work/paths" 2>"$work/err"
+check "render tables exits 0" test $? -eq 0
+check "it prints tables.pdf and tables.xlsx" \
+  test "$(tr '\n' ' ' <"$work/paths")" = "$out/tables.pdf $out/tables.xlsx "
+check "qpdf --check is clean" qpdf --check "$out/tables.pdf"
+check "the tables are set turned on their pages (GB/T 9704 横排表格: the title runs up the page)" python3 -c "
+import re, subprocess, sys
+out = subprocess.run(['pdftotext', '-f', '2', '-l', '3', '-bbox', sys.argv[1], '-'], capture_output=True, text=True).stdout
+boxes = [tuple(map(float, m)) for m in re.findall(r'<word xMin=\"([\d.]+)\" yMin=\"([\d.]+)\" xMax=\"([\d.]+)\" yMax=\"([\d.]+)\">违法用地(?:数据汇总|分类统计)表</word>', out)]
+sys.exit(0 if len(boxes) == 2 and all(y1 - y0 > x1 - x0 for x0, y0, x1, y1 in boxes) else 1)" "$out/tables.pdf"
+
+# Rows of the workbook: sheet name, then the row's cells (numbers as numbers), tab-separated.
+python3 - "$out/tables.xlsx" >"$work/xlsx" <<'PY'
+import re, sys, zipfile, xml.etree.ElementTree as ET
+m = '{http://schemas.openxmlformats.org/spreadsheetml/2006/main}'
+z = zipfile.ZipFile(sys.argv[1])
+shared = []
+if 'xl/sharedStrings.xml' in z.namelist():
+    shared = [''.join(t.text or '' for t in si.iter(m + 't'))
+              for si in ET.fromstring(z.read('xl/sharedStrings.xml')).iter(m + 'si')]
+names = [s.get('name') for s in ET.fromstring(z.read('xl/workbook.xml')).iter(m + 'sheet')]
+for i, name in enumerate(names, 1):
+    for row in ET.fromstring(z.read('xl/worksheets/sheet%d.xml' % i)).iter(m + 'row'):
+        cells = []
+        for c in row.iter(m + 'c'):
+            v = c.find(m + 'v')
+            t = c.get('t')
+            if t == 's':
+                cells.append(shared[int(v.text)])
+            elif t == 'inlineStr':
+                cells.append(''.join(x.text or '' for x in c.iter(m + 't')))
+            elif v is not None:
+                cells.append('%.6f' % float(v.text))
+        print('\t'.join([name] + cells))
+PY
+check "the workbook has the two sheets" \
+  test "$(cut -f1 "$work/xlsx" | sort -u | tr '\n' ' ')" = "违法用地分类统计表 违法用地数据汇总表 "
+
+# The same rows in the PDF: the numbers of the line that starts with the row's label.
+pdftotext -layout "$out/tables.pdf" "$work/pdf.txt"
+compare_row() { # <sheet> <label>: the workbook's numbers of the row equal the PDF's
+  python3 - "$work/xlsx" "$work/pdf.txt" "$1" "$2" <<'PY'
+import re, sys
+xlsx, pdf, sheet, label = sys.argv[1:]
+num = re.compile(r'^-?[\d,]+(\.\d+)?%?$')
+def value(tok):
+    tok = tok.replace(',', '')
+    return round(float(tok[:-1]) / 100, 6) if tok.endswith('%') else round(float(tok), 6)
+rows = [l.rstrip('\n').split('\t')[1:] for l in open(xlsx) if l.startswith(sheet + '\t')]
+row = next(r for r in rows if label in [c.strip('\u3000') for c in r])
+got = [round(float(c), 6) for c in row[row.index(next(c for c in row if c.strip('\u3000') == label)) + 1:]
+       if re.match(r'^-?\d+\.\d{6}$', c)]
+line = next(l for l in open(pdf) if re.search(r'(^|\s)' + re.escape(label) + r'(\s|$)', l))
+toks = line.split()
+want = [value(t) for t in toks[toks.index(label) + 1:] if num.match(t)]
+print('xlsx', got, 'pdf', want)
+sys.exit(0 if got == want and got else 1)
+PY
+}
+for t in 南湖街道 城关镇 西岭镇 东河乡 全县合计; do
+  if compare_row 违法用地数据汇总表 "$t" >"$work/cmp" 2>&1; then ok "汇总表 $t: the workbook's numbers equal the PDF's"
+  else fail "汇总表 $t: workbook and PDF differ: $(cat "$work/cmp")"; fi
+done
+for c in 违法占地 其中：未批先用 未报即用 边报边用 违法批地 合计; do
+  if compare_row 违法用地分类统计表 "$c" >"$work/cmp" 2>&1; then ok "分类统计表 $c: the workbook's numbers equal the PDF's"
+  else fail "分类统计表 $c: workbook and PDF differ: $(cat "$work/cmp")"; fi
+done
+
+# The figures against SQL over the store (state at the end of 2025-03-20).
+sql() { sqlite3 "$db" "
+  WITH s AS (
+    SELECT p.admin_code AS code, p.area_m2 AS area, p.farmland_m2 AS farm, p.violation AS wflx,
+      (SELECT to_value FROM status_history h WHERE h.patch_pk = p.pk AND h.field = 'legality'
+         AND h.at <= '2025-03-20T23:59:59' ORDER BY h.at DESC, h.id DESC LIMIT 1) AS legality,
+      (SELECT to_value FROM status_history h WHERE h.patch_pk = p.pk AND h.field = 'state'
+         AND h.at <= '2025-03-20T23:59:59' ORDER BY h.at DESC, h.id DESC LIMIT 1) AS state
+    FROM patch p)
+  $1"; }
+row_values() { # <sheet> <label>: the workbook row's numbers, space-separated, rounded
+  awk -F'\t' -v s="$1" -v l="$2" '$1 == s { for (i = 2; i <= NF; i++) { g = $i; gsub(/\xe3\x80\x80/, "", g); if (g == l) { for (j = i + 1; j <= NF; j++) printf "%s ", $j; print ""; exit } } }' "$work/xlsx"
+}
+want=$(sql "SELECT printf('%.6f %.6f %.6f %.6f %.6f', sum(legality IN ('合法用地', '违法用地')),
+              round(sum(CASE WHEN legality IN ('合法用地', '违法用地') THEN area END) * 0.0015, 2),
+              sum(legality = '违法用地'), round(sum(CASE WHEN legality = '违法用地' THEN area END) * 0.0015, 2),
+              round(sum(CASE WHEN legality = '违法用地' THEN farm END) * 0.0015, 2)) FROM s")
+got=$(row_values 违法用地数据汇总表 全县合计 | cut -d' ' -f1-5)
+check "全县合计: 新增建设用地 count and area, 违法用地 count, area and 耕地 equal SQL ($want)" test "$got" = "$want"
+rect=$(sql "SELECT printf('%.6f', sum(legality = '违法用地' AND state IN ('已整改', '已验收'))) FROM s")
+check "全县合计: 整改到位 equals SQL ($rect)" test "$(row_values 违法用地数据汇总表 全县合计 | cut -d' ' -f9)" = "$rect"
+for c in 未报即用 边报边用; do
+  n=$(sql "SELECT printf('%.6f', count(*)) FROM s WHERE legality = '违法用地' AND wflx LIKE '%$c%'")
+  check "分类统计表 $c: count equals SQL ($n)" test "$(row_values 违法用地分类统计表 "$c" | cut -d' ' -f1)" = "$n"
+done
+
+# From a patch file too (no history needed), and bad input.
+"$tuban" render tables --office "$office" --patches "$src/samples/patches.gpkg" --date 2025-03-20 \
+  --out "$work/file" >/dev/null 2>&1
+check "render tables from the patch file exits 0" test -s "$work/file/tables.xlsx"
+"$tuban" render tables --office "$office" --db "$db" --date 2025-03-20 >/dev/null 2>"$work/err"
+check "render tables without --out exits 2 (the tables are not issued)" test $? -eq 2
+finish
