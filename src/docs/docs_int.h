@@ -45,6 +45,19 @@ tb_code docs_typeset_sign(render_ctx *rc, dt_doc *doc, const render_options *opt
                           const char *docno, const char *reason, tb_buf *out,
                           tb_err *err) TB_MUST_CHECK;
 
+/* The 发文字号 of document `number` of kind in year into docno; number 0 (a 样稿) leaves it "". */
+tb_code docs_docno(const tpl_office *o, const char *kind, int year, int number, char *docno,
+                   size_t size, tb_err *err) TB_MUST_CHECK;
+
+/* The data record of a kind: values[i] goes to the field named names[i] of type. */
+tv_value docs_record(const tv_type *type, const char *const *names, const tv_value *values,
+                     size_t count, tb_arena *a);
+
+/* The signature's reason: "<what> <docno> 验证码 <code>", or "<what> 样稿（未编号，未登记）" for a
+ * preview (docno ""). */
+const char *docs_reason(const char *what, const char *docno, const char *verify_code,
+                        tb_arena *a);
+
 /* What every 月报 of one run shares: the figures (one computation) and the batch's year. */
 typedef struct monthly_input {
     const stats_monthly *monthly;

@@ -5,6 +5,7 @@
 #include "docs_int.h"
 
 #include "chart.h"
+#include "docno.h"
 #include "typeset.h"
 
 #include <stdlib.h>
@@ -70,4 +71,37 @@ docs_typeset_sign(render_ctx *rc, dt_doc *doc, const render_options *opt, const 
         .certify = o->certify,
     };
     return pdfsig_sign(out, rc->signer, &sig, err);
+}
+
+tv_value
+docs_record(const tv_type *type, const char *const *names, const tv_value *values, size_t count,
+            tb_arena *a)
+{
+    tv_value *f;
+    tv_value data = tv_record_new(type, NULL, NULL, &f, a);
+    for (size_t i = 0; i < count; i++) {
+        int k = tv_type_field(type, names[i], strlen(names[i]));
+        TB_ASSERT(k >= 0);
+        f[k] = values[i];
+    }
+    return data;
+}
+
+const char *
+docs_reason(const char *what, const char *docno, const char *verify_code, tb_arena *a)
+{
+    if (docno == NULL || docno[0] == '\0')
+        return tb_arena_printf(a, "%s 样稿（未编号，未登记）", what);
+    return verify_code ? tb_arena_printf(a, "%s %s 验证码 %s", what, docno, verify_code)
+                       : tb_arena_printf(a, "%s %s", what, docno);
+}
+
+tb_code
+docs_docno(const tpl_office *o, const char *kind, int year, int number, char *docno, size_t size,
+           tb_err *err)
+{
+    docno[0] = '\0';
+    if (number != 0 && !docno_format(tpl_office_prefix(o, kind), year, number, docno, size))
+        return tb_err_set(err, TB_EINVAL, "document number %d is not valid", number);
+    return TB_OK;
 }

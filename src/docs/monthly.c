@@ -7,7 +7,6 @@
 #include "docs_int.h"
 
 #include "chart_data.h"
-#include "docno.h"
 #include "map_sources.h"
 
 #include <string.h>
@@ -57,13 +56,10 @@ monthly_render(render_ctx *rc, const monthly_input *in, const stats_progress *su
         *overview = (map_township){t.code, t.name, patches, count};
         township = docdata_township(&t, overview, a);
     }
-    char docno[128] = "";
-    const bool preview = number == 0;
-    if (!preview && !docno_format(tpl_office_prefix(o, "monthly"), opt->date.year, number, docno,
-                                  sizeof docno)) {
-        code = tb_err_set(err, TB_EINVAL, "document number %d is not valid", number);
+    char docno[128] = ""; /* stays empty for a 样稿 (number 0) */
+    if ((code = docs_docno(o, "monthly", opt->date.year, number, docno, sizeof docno, err)) !=
+        TB_OK)
         goto done;
-    }
     tv_value *rows = tb_arena_array(a, m->township_count + 1, sizeof *rows);
     for (size_t i = 0; i < m->township_count; i++)
         rows[i] = docdata_progress(&m->townships[i], a);
@@ -89,21 +85,14 @@ monthly_render(render_ctx *rc, const monthly_input *in, const stats_progress *su
         tv_list(rows, m->township_count),
         township_chart(m, a),
     };
-    tv_value *f;
-    tv_value data = tv_record_new(rc->monthly_type, NULL, NULL, &f, a);
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        int k = tv_type_field(rc->monthly_type, order[i], strlen(order[i]));
-        TB_ASSERT(k >= 0);
-        f[k] = values[i];
-    }
+    tv_value data =
+        docs_record(rc->monthly_type, order, values, sizeof order / sizeof order[0], a);
     dt_doc doc;
     if ((code = tpl_doc_bind(rc->monthly, data, &doc, a, err)) != TB_OK)
         goto done;
     const char *what = subject ? subject->name : o->county_name;
     const char *reason =
-        preview ? tb_arena_printf(a, "月报 %s 样稿（未编号，未登记）", what)
-        : verify_code ? tb_arena_printf(a, "月报 %s %s 验证码 %s", what, docno, verify_code)
-                      : tb_arena_printf(a, "月报 %s %s", what, docno);
+        docs_reason(tb_arena_printf(a, "月报 %s", what), docno, verify_code, a);
     code = docs_typeset_sign(rc, &doc, opt, docno, reason, out, err);
 
 done:

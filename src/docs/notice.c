@@ -50,8 +50,6 @@ notice_data(const render_ctx *rc, const patch *const *patches, size_t count,
     *od = tpl_office_data(rc->office, "notice");
     map_township *overview = tb_arena_alloc(a, sizeof *overview);
     *overview = (map_township){township->code, township->name, patches, count};
-    tv_value *f;
-    tv_value data = tv_record_new(rc->notice_type, NULL, NULL, &f, a);
     static const char *const order[] = {"office", "township", "patches", "stats", "date",
                                         "docno", "year"};
     tv_value values[] = {
@@ -63,12 +61,7 @@ notice_data(const render_ctx *rc, const patch *const *patches, size_t count,
         tv_str(docno),
         tv_num(stats->latest_year ? stats->latest_year : date.year),
     };
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        int k = tv_type_field(rc->notice_type, order[i], strlen(order[i]));
-        TB_ASSERT(k >= 0);
-        f[k] = values[i];
-    }
-    return data;
+    return docs_record(rc->notice_type, order, values, sizeof order / sizeof order[0], a);
 }
 
 tb_code
@@ -101,10 +94,7 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
     if ((code = tpl_doc_bind(rc->notice, data, &doc, a, err)) != TB_OK)
         goto done;
 
-    const char *reason =
-        preview ? "整改通知书 样稿（未编号，未登记）"
-        : verify_code ? tb_arena_printf(a, "整改通知书 %s 验证码 %s", docno, verify_code)
-                      : tb_arena_printf(a, "整改通知书 %s", docno);
+    const char *reason = docs_reason("整改通知书", docno, verify_code, a);
     code = docs_typeset_sign(rc, &doc, opt, docno, reason, out, err);
 
 done:

@@ -6,7 +6,6 @@
 
 #include "docs_int.h"
 
-#include "docno.h"
 #include "xlsx_table.h"
 
 #include <stdlib.h>
@@ -55,13 +54,10 @@ tables_render(render_ctx *rc, const tables_input *in, const render_options *opt,
     const tpl_office *o = rc->office;
     tb_arena *a = tb_arena_new(0);
     tb_code code = TB_OK;
-    char docno[128] = "";
-    const bool preview = number == 0;
-    if (!preview && !docno_format(tpl_office_prefix(o, "tables"), opt->date.year, number, docno,
-                                  sizeof docno)) {
-        code = tb_err_set(err, TB_EINVAL, "document number %d is not valid", number);
+    char docno[128] = ""; /* stays empty for a 样稿 (number 0) */
+    if ((code = docs_docno(o, "tables", opt->date.year, number, docno, sizeof docno, err)) !=
+        TB_OK)
         goto done;
-    }
     const stats_monthly *m = in->monthly;
     tv_value *rows = tb_arena_array(a, m->township_count + 1, sizeof *rows);
     for (size_t i = 0; i < m->township_count; i++)
@@ -81,21 +77,13 @@ tables_render(render_ctx *rc, const tables_input *in, const render_options *opt,
         docdata_area(&m->county, in->county_class, a),
         tv_list(classes, in->county_class->row_count),
     };
-    tv_value *f;
-    tv_value data = tv_record_new(rc->tables_type, NULL, NULL, &f, a);
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        int k = tv_type_field(rc->tables_type, order[i], strlen(order[i]));
-        TB_ASSERT(k >= 0);
-        f[k] = values[i];
-    }
+    tv_value data =
+        docs_record(rc->tables_type, order, values, sizeof order / sizeof order[0], a);
     dt_doc doc;
     if ((code = tpl_doc_bind(rc->tables, data, &doc, a, err)) != TB_OK ||
         (code = write_workbook(&doc, xlsx_path, xlsx_tmp, a, err)) != TB_OK)
         goto done;
-    const char *reason =
-        preview ? "统计表 样稿（未编号，未登记）"
-        : verify_code ? tb_arena_printf(a, "统计表 %s 验证码 %s", docno, verify_code)
-                      : tb_arena_printf(a, "统计表 %s", docno);
+    const char *reason = docs_reason("统计表", docno, verify_code, a);
     code = docs_typeset_sign(rc, &doc, opt, docno, reason, out, err);
 
 done:

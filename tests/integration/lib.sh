@@ -15,3 +15,12 @@ sample_office() {
   cp "$src"/templates/sample-office/{office.xml,notice.xml,seal.png} "$1"/
   sed "s|\.\./\.\./samples/|$src/samples/|" "$src/templates/sample-office/imagery.xml" >"$1/imagery.xml"
 }
+# sample_store <db>: the sample patches imported on 2025-01-05 and the townships' reported
+# progress since (samples/history.csv) applied with `tuban patch set --at`.  Needs tuban=.
+sample_store() {
+  "$tuban" import "$src/samples/patches.gpkg" --db "$1" --at 2025-01-05 >/dev/null || return 1
+  tail -n +2 "$src/samples/history.csv" | while IFS=, read -r id status date by note; do
+    "$tuban" patch set "$id" --status "$status" --db "$1" --at "$date" --by "$by" --note "$note" \
+      >/dev/null || return 1
+  done
+}

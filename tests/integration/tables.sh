@@ -14,10 +14,8 @@ sample_office "$office"
 bash "$src/scripts/make-sample-keys.sh" "$office" 2>/dev/null
 export SOURCE_DATE_EPOCH=1742860800
 db=$work/tuban.db
-"$tuban" import "$src/samples/patches.gpkg" --db "$db" --at 2025-01-05 >/dev/null 2>&1
-tail -n +2 "$src/samples/history.csv" | while IFS=, read -r id status date by note; do
-  "$tuban" patch set "$id" --status "$status" --db "$db" --at "$date" --by "$by" >/dev/null
-done
+sample_store "$db"
+check "the sample store with its history is made" test $? -eq 0
 out=$work/out
 "$tuban" render tables --office "$office" --db "$db" --date 2025-03-20 --out "$out" \
   >"$work/paths" 2>"$work/err"
