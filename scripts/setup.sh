@@ -24,3 +24,6 @@ echo "Rendering the sample notices (整改通知书) into out/:"
 echo "Rendering the March 2025 monthly reports (月报, 截至20日) from the store into out/:"
 ./build/src/cli/tuban render monthly --office templates/sample-office --db out/tuban.db \
   --month 2025-03 --out out
+echo "Rendering the statistical tables (统计表, PDF and XLSX) as of 2025-03-20 into out/:"
+./build/src/cli/tuban render tables --office templates/sample-office --db out/tuban.db \
+  --date 2025-03-20 --out out
