@@ -342,6 +342,12 @@ docdata_progress(const stats_progress *p, tb_arena *a)
     return v;
 }
 
+static tv_value
+ratio(double x)
+{
+    return isnan(x) ? tv_null() : tv_num(x);
+}
+
 tv_value
 docdata_area(const stats_progress *p, const stats_classification *c, tb_arena *a)
 {
