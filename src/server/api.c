@@ -19,6 +19,8 @@ static const api_route_info routes[] = {
     {"GET", "/v1/patches/{id}", ROUTE_PATCH, ACCESS_ANY, true, "patch"},
     {"POST", "/v1/patches/{id}/status", ROUTE_PATCH_STATUS, ACCESS_OFFICE, true, "patch_status"},
     {"POST", "/v1/documents", ROUTE_DOCUMENT_ISSUE, ACCESS_OFFICE, true, "document_issue"},
+    {"POST", "/v1/documents/preview", ROUTE_DOCUMENT_PREVIEW, ACCESS_OFFICE, true,
+     "document_preview"},
     {"GET", "/v1/documents", ROUTE_DOCUMENTS, ACCESS_OFFICE, true, "documents"},
     {"GET", "/v1/documents/{n}", ROUTE_DOCUMENT, ACCESS_OFFICE, true, "document"},
     {"GET", "/v1/documents/{n}/pdf", ROUTE_DOCUMENT_PDF, ACCESS_OFFICE, true, "document_pdf"},
@@ -364,6 +366,7 @@ parse_json_body(api_request *r, const unsigned char *body, size_t len, tb_arena 
                        "required%s", "body", "");
         break;
     case ROUTE_DOCUMENT_ISSUE:
+    case ROUTE_DOCUMENT_PREVIEW:
         if (!r->kind || !r->has_batch || !r->township)
             return bad(err, 422, "%s: kind, batch and township are required%s", "body", "");
         break;
@@ -434,6 +437,7 @@ api_parse(const char *method, const char *path, api_param_fn *param, void *user,
         break;
     case ROUTE_PATCH_STATUS:
     case ROUTE_DOCUMENT_ISSUE:
+    case ROUTE_DOCUMENT_PREVIEW:
     case ROUTE_JOB_CREATE:
         st = parse_json_body(out, body, body_len, a, err);
         break;

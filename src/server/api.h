@@ -21,6 +21,7 @@ typedef enum api_route {
     ROUTE_PATCH,            /* GET  /v1/patches/{id} */
     ROUTE_PATCH_STATUS,     /* POST /v1/patches/{id}/status */
     ROUTE_DOCUMENT_ISSUE,   /* POST /v1/documents */
+    ROUTE_DOCUMENT_PREVIEW, /* POST /v1/documents/preview */
     ROUTE_DOCUMENTS,        /* GET  /v1/documents */
     ROUTE_DOCUMENT,         /* GET  /v1/documents/{id} */
     ROUTE_DOCUMENT_PDF,     /* GET  /v1/documents/{id}/pdf */

@@ -506,6 +506,29 @@ township_in_scope(request *r, const char *township)
     return false;
 }
 
+/* The illegal patches of the request's township, checked to be in the caller's county and not
+ * empty; false when the request was answered (404, 422, …).  The date defaults to today. */
+static bool
+selection_patches(worker *w, request *r, const patch ***list, size_t *n)
+{
+    api_request *a = &r->api;
+    tb_err err = {0};
+    if (!township_in_scope(r, a->township))
+        return false;
+    if (!a->has_date)
+        a->date = cn_date_today();
+    if (township_patches(w, &a->batch, a->township, r->arena, list, n, &err) != TB_OK) {
+        respond_tb_error(r, &err);
+        return false;
+    }
+    if (*n == 0) {
+        respond_error(r, 422, "township %s has no illegal patches in batch %s: there is nothing "
+                      "to notify", a->township, batch_label(&a->batch, r->arena));
+        return false;
+    }
+    return true;
+}
+
 static const char *
 request_hash(request *r, const char *const *towns, size_t n)
 {
@@ -542,21 +565,10 @@ handle_document_issue(worker *w, request *r)
     api_request *a = &r->api;
     const server_office *o = request_office(r);
     tb_err err = {0};
-    if (!township_in_scope(r, a->township))
-        return;
-    if (!a->has_date)
-        a->date = cn_date_today();
     const patch **list;
     size_t n;
-    if (township_patches(w, &a->batch, a->township, r->arena, &list, &n, &err) != TB_OK) {
-        respond_tb_error(r, &err);
+    if (!selection_patches(w, r, &list, &n))
         return;
-    }
-    if (n == 0) {
-        respond_error(r, 422, "township %s has no illegal patches in batch %s: there is nothing "
-                      "to notify", a->township, batch_label(&a->batch, r->arena));
-        return;
-    }
     const char *towns[] = {a->township};
     store_job_spec spec = {.office = o->id, .kind = a->kind, .batch = a->batch, .date = a->date,
                            .who = r->token->name, .idempotency_key = r->idempotency_key,
@@ -595,6 +607,26 @@ handle_document_issue(worker *w, request *r)
         return;
     }
     answer_document(r, &it, existed ? 200 : 201, a->want_pdf);
+}
+
+/* A 样稿: the same document with a watermark and no number, never registered nor archived. */
+static void
+handle_document_preview(worker *w, request *r)
+{
+    api_request *a = &r->api;
+    tb_err err = {0};
+    const patch **list;
+    size_t n;
+    if (!selection_patches(w, r, &list, &n))
+        return;
+    tb_buf pdf = TB_BUF_INIT;
+    render_options opt = {.date = a->date};
+    int o = office_index(r->srv, request_office(r)->id);
+    if (notice_render(w->offices[o], list, n, &opt, 0, NULL, &pdf, &err) != TB_OK)
+        respond_tb_error(r, &err);
+    else
+        respond_bytes(r, 200, "application/pdf", pdf.data, pdf.len);
+    tb_buf_release(&pdf);
 }
 
 typedef struct doc_list {
@@ -847,6 +879,7 @@ handle_request(worker *w, request *r)
     case ROUTE_PATCH: handle_patch(w, r); break;
     case ROUTE_PATCH_STATUS: handle_patch_status(w, r); break;
     case ROUTE_DOCUMENT_ISSUE: handle_document_issue(w, r); break;
+    case ROUTE_DOCUMENT_PREVIEW: handle_document_preview(w, r); break;
     case ROUTE_DOCUMENTS: handle_documents(w, r); break;
     case ROUTE_DOCUMENT: handle_document(w, r, false); break;
     case ROUTE_DOCUMENT_PDF: handle_document(w, r, true); break;

@@ -186,6 +186,14 @@ check "fetched PDF: its sha256 is the record's" test "$(sha256sum <"$work/doc.pd
 check "fetched PDF: pdftotext finds the number" bash -c "pdftotext '$work/doc.pdf' - | grep -q '$doc_no'"
 call $tok_a POST /v1/documents -H 'Accept: application/pdf' -d '{"kind":"notice","batch":"2024","township":"139901100","date":"2024-11-20"}'
 check "Accept: application/pdf answers with the PDF" bash -c "head -c 5 '$work/body' | grep -q '%PDF-'"
+call $tok_a POST /v1/documents/preview -d '{"kind":"notice","batch":"2024","township":"139901201","date":"2024-11-20"}'
+cp "$work/body" "$work/preview.pdf"
+# The watermark is set rotated: pdftotext gives its two characters on lines of their own.
+check "preview: a PDF (qpdf --check) with the 样稿 watermark and no 发文字号" bash -c "
+  qpdf --check '$work/preview.pdf' >/dev/null && pdftotext '$work/preview.pdf' - | grep -qx 样 &&
+  pdftotext '$work/preview.pdf' - | grep -qx 稿 &&
+  ! pdftotext '$work/preview.pdf' - | grep -q '〔2024〕'"
+check "preview: nothing recorded" test "$(sql "SELECT count(*) FROM job_item WHERE township = '139901201'")" = 0
 call $tok_a GET /v1/documents
 check "list: the office's two documents" json "len(d['documents']) == 2"
 call $tok_b GET /v1/documents/$doc_id
@@ -252,6 +260,7 @@ while read -r m p; do
     "POST /v1/verify") args=(--data-binary @"$work/doc.pdf"); t=$tok_a ;;
     "POST /v1/patches/{id}/status") args=(-d '{"state":"已整改","batch":"2024"}'); t=$tok_a ;;
     "POST /v1/documents") args=(-d "$body" -H 'Idempotency-Key: issue-1'); t=$tok_a ;;
+    "POST /v1/documents/preview") args=(-d "$body"); t=$tok_a ;;
     "POST /v1/jobs") args=(-d '{"kind":"notice","batch":"2024","townships":["139901001"]}'); t=$tok_a ;;
     GET\ /v1/patches*) args=(); t=$tok_a; url="$url?batch=2024" ;;
     *) args=(); t=$tok_a ;;
