@@ -51,8 +51,8 @@ tb_fs_read(const char *path, size_t max_bytes, tb_buf *out, tb_err *err)
     return TB_OK;
 }
 
-tb_code
-tb_fs_write_temp(const char *path, const void *data, size_t len, char **tmp_out, tb_err *err)
+int
+tb_fs_open_temp(const char *path, char **tmp_out, tb_err *err)
 {
     /* The temporary sits beside the target so rename() stays on one filesystem. */
     const char *slash = strrchr(path, '/');
@@ -62,11 +62,21 @@ tb_fs_write_temp(const char *path, const void *data, size_t len, char **tmp_out,
     snprintf(tmp, cap, "%.*s.%s.XXXXXX", (int)dirlen, path, slash ? slash + 1 : path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        tb_code rc = tb_err_set(err, TB_EIO, "%s: cannot create temporary file: %s", path,
-                                strerror(errno));
+        tb_err_set(err, TB_EIO, "%s: cannot create temporary file: %s", path, strerror(errno));
         free(tmp);
-        return rc;
+        tmp = NULL;
     }
+    *tmp_out = tmp;
+    return fd;
+}
+
+tb_code
+tb_fs_write_temp(const char *path, const void *data, size_t len, char **tmp_out, tb_err *err)
+{
+    char *tmp;
+    int fd = tb_fs_open_temp(path, &tmp, err);
+    if (fd < 0)
+        return err ? err->code : TB_EIO;
     const unsigned char *p = data;
     size_t left = len;
     while (left > 0) {

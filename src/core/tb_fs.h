@@ -15,6 +15,10 @@ tb_code tb_fs_read(const char *path, size_t max_bytes, tb_buf *out, tb_err *err)
 tb_code tb_fs_write_atomic(const char *path, const void *data, size_t len, tb_err *err)
     TB_MUST_CHECK;
 
+/* Creates a new, empty hidden temporary file beside path (same directory, so a rename publishes
+ * it) and returns its descriptor, its name in *tmp_out (malloc'd); -1 with err set on failure. */
+int tb_fs_open_temp(const char *path, char **tmp_out, tb_err *err);
+
 /* The two halves of tb_fs_write_atomic, for writing several files all or nothing: write every
  * temporary (*tmp_out, malloc'd: free it), then publish them all.  A temporary that is not
  * published should be unlinked. */

@@ -5,8 +5,8 @@
 #include "xlsx_table.h"
 
 #include "tb_buf.h"
+#include "tb_fs.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -225,18 +225,10 @@ xlsx_write_temp(const char *path, const xlsx_sheet *sheets, size_t count, char *
             return tb_err_set(err, TB_EINVAL, "xlsx %s: sheet %zu has no table or a bad name",
                               path, i + 1);
     /* Reserve a hidden temporary name beside path; libxlsxwriter then writes that file. */
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
-    size_t len = strlen(path) + 16;
-    char *tmp = tb_xmalloc(len);
-    snprintf(tmp, len, "%.*s.%s.XXXXXX", (int)dirlen, path, slash ? slash + 1 : path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        tb_code c = tb_err_set(err, TB_EIO, "%s: cannot create a temporary file: %s", path,
-                               strerror(errno));
-        free(tmp);
-        return c;
-    }
+    char *tmp;
+    int fd = tb_fs_open_temp(path, &tmp, err);
+    if (fd < 0)
+        return err ? err->code : TB_EIO;
     close(fd);
     lxw_workbook *wb = workbook_new(tmp);
     tb_code code = TB_OK;
