@@ -130,22 +130,48 @@ issuer_reconciled(const issuer *is)
     return is->reconciled;
 }
 
+bool
+issue_new_code(char *code)
+{
+    char hex[13];
+    if (!pdfsig_random_hex(6, hex))
+        return false;
+    snprintf(code, ISSUE_CODE_LEN + 1, "%.4s-%.4s-%.4s", hex, hex + 4, hex + 8);
+    return true;
+}
+
 tb_code
-issuer_allocate(issuer *is, int *number, char **path, char *code, tb_err *err)
+issuer_allocate_number(issuer *is, int *number, char **path, tb_err *err)
 {
     tb_code rc = store_docno_next(is->st, is->office->id, is->year, is->prefix,
                                   number, err);
     if (rc != TB_OK)
         return rc;
-    char hex[13];
-    if (!pdfsig_random_hex(6, hex))
-        return tb_err_set(err, TB_ELIB, "issuing: no random bytes for the verification code");
-    snprintf(code, ISSUE_CODE_LEN + 1, "%.4s-%.4s-%.4s", hex, hex + 4, hex + 8);
     size_t cap = strlen(is->dir) + 16;
     *path = tb_xmalloc(cap);
     snprintf(*path, cap, "%s/%d.pdf", is->dir, *number);
     crash_point("allocated");
     return TB_OK;
+}
+
+tb_code
+issuer_allocate(issuer *is, int *number, char **path, char *code, tb_err *err)
+{
+    if (!issue_new_code(code))
+        return tb_err_set(err, TB_ELIB, "issuing: no random bytes for the verification code");
+    return issuer_allocate_number(is, number, path, err);
+}
+
+store *
+issuer_store(issuer *is)
+{
+    return is->st;
+}
+
+const char *
+issuer_prefix(const issuer *is)
+{
+    return is->prefix;
 }
 
 void

@@ -39,6 +39,21 @@ enum { ISSUE_CODE_LEN = 14 }; /* "XXXX-XXXX-XXXX" */
 tb_code issuer_allocate(issuer *is, int *number, char **path, char *code, tb_err *err)
     TB_MUST_CHECK;
 
+/* A fresh verification code (ISSUE_CODE_LEN + 1 bytes); false when no random bytes. */
+bool issue_new_code(char *code);
+
+/* issuer_allocate without the code: the daemon makes its code first (issue_new_code), renders
+ * the document before it takes the write lock, and keeps that rendering when the number it
+ * guessed is the one allocated. */
+tb_code issuer_allocate_number(issuer *is, int *number, char **path, tb_err *err) TB_MUST_CHECK;
+
+/* The issue's store connection, inside its open transaction: what a caller writes there commits
+ * with the documents or not at all (the daemon marks its job item done this way). */
+store *issuer_store(issuer *is);
+
+/* The kind's 机关代字 the issue numbers under. */
+const char *issuer_prefix(const issuer *is);
+
 typedef struct issue_doc {
     const char *tmp;     /* the rendered temporary (tb_fs_write_temp next to path) */
     const char *path;    /* from issuer_allocate */

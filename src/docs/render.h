@@ -19,6 +19,8 @@ typedef struct render_ctx render_ctx;
  * imagery (NULL = use the profile's).  Errors name the file at fault. */
 render_ctx *render_ctx_open(const char *office_dir, const char *imagery_path, tb_err *err);
 void render_ctx_close(render_ctx *rc); /* NULL ok */
+/* The signing certificate's name (its CN), as the registry records the signer. */
+const char *render_ctx_signer_name(const render_ctx *rc);
 
 /* Fixed inputs of one run. */
 typedef struct render_options {

@@ -69,3 +69,9 @@ render_ctx_close(render_ctx *rc)
     tb_arena_free(rc->arena);
     free(rc);
 }
+
+const char *
+render_ctx_signer_name(const render_ctx *rc)
+{
+    return pdfsig_signer_name(rc->signer);
+}

@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "docno.h"
 #include "importer.h"
+#include "issue.h"
 #include "pdfsig.h"
 #include "server_int.h"
 #include "tb_fs.h"
@@ -355,7 +356,9 @@ static const char *
 docno_text(server *srv, const store_job_item *it, char *buf, size_t len)
 {
     int o = office_index(srv, it->office);
-    if (o < 0 || !docno_format(srv->profiles[o]->docno_prefix, it->year, it->number, buf, len))
+    if (o < 0 || it->number <= 0 ||
+        !docno_format(tpl_office_prefix(srv->profiles[o], it->kind), it->year, it->number, buf,
+                      len))
         snprintf(buf, len, "%d", it->number);
     return buf;
 }
@@ -364,12 +367,14 @@ static json_t *
 document_json(server *srv, const store_job_item *it, tb_arena *a)
 {
     char no[128];
-    json_t *d = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:o,s:i,s:s,s:s}", "id", (json_int_t)it->id,
+    json_t *d = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:s}", "id", (json_int_t)it->id,
                           "job", (json_int_t)it->job_id, "kind", it->kind, "office", it->office,
                           "township", it->township, "batch", batch_label(&it->batch, a), "date",
-                          jdate(it->date), "number", it->number, "docno",
-                          docno_text(srv, it, no, sizeof no), "state",
-                          store_item_state_name(it->state));
+                          jdate(it->date), "number",
+                          it->number > 0 ? json_integer(it->number) : json_null(), "docno",
+                          it->number > 0 ? json_string(docno_text(srv, it, no, sizeof no))
+                                         : json_null(),
+                          "state", store_item_state_name(it->state));
     if (it->state == ITEM_DONE) {
         json_object_set_new(d, "sha256", jstr(it->sha256));
         json_object_set_new(d, "bytes", json_integer(it->bytes));
@@ -379,8 +384,8 @@ document_json(server *srv, const store_job_item *it, tb_arena *a)
     }
     if (it->error)
         json_object_set_new(d, "error", jstr(it->error));
-    /* Numbers come from the daemon's job table until the registry (issue 8) issues them. */
-    json_object_set_new(d, "registered", json_false());
+    /* A done item is registered: it was marked done in the registry's transaction. */
+    json_object_set_new(d, "registered", json_boolean(it->state == ITEM_DONE));
     return d;
 }
 
@@ -404,7 +409,8 @@ township_patches(worker *w, const store_batch *batch, const char *township, tb_a
 }
 
 /* For the crash tests (tests/server): TUBAN_TEST_KILL_AFTER_FILES=n kills the process with
- * SIGKILL once its n-th document file is on disk but not yet recorded done — the worst moment. */
+ * SIGKILL once its n-th document is written beside the archive but not yet committed (the
+ * number allocated, the write lock held) — the worst moment. */
 static void
 crash_test_point(void)
 {
@@ -414,8 +420,67 @@ crash_test_point(void)
         raise(SIGKILL);
 }
 
-/* Renders a claimed item and files it: the PDF written atomically under the archive root, then
- * the item marked done with its hash.  Rendering it again (after a crash) writes the same path. */
+/* The patch ids of a document, comma-separated (the registry's record of what it covers). */
+static const char *
+patch_ids(const patch *const *list, size_t n, tb_arena *a)
+{
+    tb_buf b = TB_BUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        tb_buf_printf(&b, "%s%s", i ? "," : "", list[i]->id);
+    const char *ids = tb_arena_strdup(a, b.len ? (const char *)b.data : "");
+    tb_buf_release(&b);
+    return ids;
+}
+
+/* Numbers, archives and registers a rendered item through the registry (docs/issue.h), the
+ * item marked done in the same transaction: the item is done if and only if its document is
+ * registered under its number.  pdf holds the rendering made with `guess`; it is rendered again
+ * when the registry allocates another number. */
+static tb_code
+register_item(worker *w, const store_job_item *it, int o, const patch *const *list, size_t n,
+              const char *code, int guess, tb_buf *pdf, tb_arena *a, tb_err *err)
+{
+    server *srv = w->srv;
+    render_ctx *rc = w->offices[o];
+    int number = 0;
+    char *path = NULL, *tmp = NULL;
+    issuer *is = issuer_begin(srv->cfg->store_path, srv->cfg->archive_root, srv->profiles[o],
+                              it->kind, it->year, err);
+    if (is == NULL)
+        return err->code;
+    tb_code rc_ = issuer_allocate_number(is, &number, &path, err);
+    if (rc_ == TB_OK && number != guess) {
+        server_log("job %lld: item %d: the registry gave number %d, not %d as guessed "
+                   "(another issuer in between): rendered again",
+                   (long long)it->job_id, it->seq, number, guess);
+        render_options opt = {.date = it->date};
+        pdf->len = 0;
+        rc_ = notice_render(rc, list, n, &opt, number, code, pdf, err);
+    }
+    char sha[DIGEST_SHA256_HEX];
+    digest_sha256_hex(pdf->data, pdf->len, sha);
+    if (rc_ == TB_OK)
+        rc_ = tb_fs_write_temp(path, pdf->data, pdf->len, &tmp, err);
+    if (rc_ == TB_OK)
+        crash_test_point();
+    if (rc_ == TB_OK)
+        rc_ = store_job_item_issued(issuer_store(is), it->id, number, path, sha,
+                                    (int64_t)pdf->len, err);
+    if (rc_ == TB_OK) {
+        issue_doc doc = {.tmp = tmp, .path = path, .number = number, .code = code,
+                         .patches = patch_ids(list, n, a)};
+        rc_ = issuer_commit(is, it->kind, render_ctx_signer_name(rc), &doc, 1, err);
+    }
+    if (rc_ != TB_OK && tmp)
+        unlink(tmp); /* never renamed into the archive (issuer_commit removes what it renamed) */
+    issuer_end(is);
+    free(tmp);
+    free(path);
+    return rc_;
+}
+
+/* Renders a claimed item and issues it.  Nothing is committed before the end, so after a crash
+ * the item is issued again and gets the number the registry gives next. */
 static tb_code
 issue_item(worker *w, const store_job_item *it, tb_err *err)
 {
@@ -437,19 +502,20 @@ issue_item(worker *w, const store_job_item *it, tb_err *err)
                         it->township, batch_label(&it->batch, a));
         goto done;
     }
-    render_options opt = {.date = it->date, .first_number = it->number};
-    if ((rc = notice_render(w->offices[o], list, n, &opt, it->number, NULL, &pdf, err)) != TB_OK)
+    char code[ISSUE_CODE_LEN + 1];
+    if (!issue_new_code(code)) {
+        rc = tb_err_set(err, TB_ELIB, "issuing: no random bytes for the verification code");
         goto done;
-    const char *dir = tb_arena_printf(a, "%s/%s/%d", srv->cfg->archive_root, it->office,
-                                      it->year);
-    const char *file = tb_arena_printf(a, "%s/%s-%d.pdf", dir, it->kind, it->number);
-    char sha[DIGEST_SHA256_HEX];
-    digest_sha256_hex(pdf.data, pdf.len, sha);
-    if ((rc = tb_fs_mkdirs(dir, err)) != TB_OK ||
-        (rc = tb_fs_write_atomic(file, pdf.data, pdf.len, err)) != TB_OK)
-        goto done;
-    crash_test_point();
-    rc = store_job_item_done(w->st, it->id, file, sha, (int64_t)pdf.len, err);
+    }
+    issue_turn turn;
+    numbering_take(srv, w->st, o, it->year, tpl_office_prefix(srv->profiles[o], it->kind),
+                   &turn);
+    render_options opt = {.date = it->date};
+    rc = notice_render(w->offices[o], list, n, &opt, turn.guess, code, &pdf, err);
+    numbering_wait(srv, &turn);
+    if (rc == TB_OK)
+        rc = register_item(w, it, o, list, n, code, turn.guess, &pdf, a, err);
+    numbering_done(srv, w->st, &turn);
 done:
     metrics_document(&srv->m, rc == TB_OK);
     tb_buf_release(&pdf);

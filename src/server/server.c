@@ -79,6 +79,8 @@ server_run(server_config *cfg, tb_err *err)
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->wake, NULL);
     pthread_cond_init(&srv->idle, NULL);
+    pthread_mutex_init(&srv->issue_lock, NULL);
+    pthread_cond_init(&srv->issue_turn, NULL);
     metrics_init(&srv->m);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     srv->worker_count = cfg->workers > 0 ? cfg->workers : cores > 0 ? (int)cores : 1;
@@ -88,7 +90,7 @@ server_run(server_config *cfg, tb_err *err)
     if ((rc = load_offices(srv, err)) != TB_OK || (rc = private_dir(cfg->scratch_root, err)) ||
         (rc = tb_fs_mkdirs(cfg->archive_root, err)))
         goto done;
-    /* Items a killed daemon left running are run again (same number, same file). */
+    /* Items a killed daemon left running are issued again (nothing of theirs committed). */
     if (!(st = store_open(cfg->store_path, err))) {
         rc = err->code;
         goto done;
@@ -128,6 +130,7 @@ done:
         MHD_stop_daemon(srv->mhd);
     if (srv->workers)
         workers_stop(srv);
+    numbering_free(srv);
     tb_arena_free(srv->arena);
     free(srv);
     return rc;

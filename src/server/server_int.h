@@ -67,6 +67,22 @@ typedef struct metrics {
     unsigned long job_items_failed;
 } metrics;
 
+/* One 发文字号 series (office, year, 机关代字) as the workers see it (numbering.c). */
+typedef struct number_series {
+    int office, year;
+    char *prefix;
+    int next;      /* the guess the next issue gets */
+    int in_flight; /* issues that took a guess and have not ended */
+} number_series;
+
+/* An issue's place in line and its guessed number. */
+typedef struct issue_turn {
+    unsigned long ticket;
+    int office, year;
+    const char *prefix; /* the series' */
+    int guess;
+} issue_turn;
+
 struct server {
     server_config *cfg;
     const tpl_office **profiles; /* office.xml of each office, loaded once */
@@ -83,6 +99,11 @@ struct server {
     bool draining, stopping;
     atomic_ullong next_rid;
     atomic_long job_backlog;     /* pending + running job items, refreshed by workers */
+    pthread_mutex_t issue_lock;  /* guards the numbering below */
+    pthread_cond_t issue_turn;   /* issue_serving moved on */
+    unsigned long issue_next, issue_serving; /* turns taken and the one allocating now */
+    number_series *series;
+    size_t series_count;
     metrics m;
 };
 
@@ -97,6 +118,15 @@ void workers_stop(server *srv);          /* finish the queue and current items, 
 /* Queues r for a worker; false when the queue is full (answer 503). */
 bool workers_enqueue(server *srv, request *r);
 void workers_notify(server *srv);        /* a job was created */
+
+/* ---- numbering.c -------------------------------------------------------------------------- */
+/* Takes a turn and guesses its number (st: the worker's store, read for the counter). */
+void numbering_take(server *srv, store *st, int office, int year, const char *prefix,
+                    issue_turn *t);
+void numbering_wait(server *srv, const issue_turn *t); /* until it is t's turn to allocate */
+/* Ends t's turn (every turn taken must end, issued or not), letting the next one allocate. */
+void numbering_done(server *srv, store *st, const issue_turn *t);
+void numbering_free(server *srv);
 
 /* ---- handlers.c --------------------------------------------------------------------------- */
 /* Runs r on worker w (r->api parsed, r->token checked) and fills r's answer. */

@@ -125,6 +125,26 @@ static const char *const migrations[] = {
     "  UNIQUE (job_id, seq), UNIQUE (office, year, number));"
     "CREATE INDEX job_item_state ON job_item (state, job_id, seq);"
     "CREATE INDEX job_item_done ON job_item (office, state, id);",
+
+    /* v5: a job item's 发文字号 comes from the registry (issue.h), allocated when the item is
+     * issued, in the transaction that registers it and marks the item done: number is NULL
+     * until then, and unique in the registry, not here (the job table no longer numbers). */
+    "CREATE TABLE job_item_v5 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  job_id INTEGER NOT NULL REFERENCES job(id),"
+    "  seq INTEGER NOT NULL, office TEXT NOT NULL, township TEXT NOT NULL,"
+    "  year INTEGER NOT NULL, number INTEGER CHECK (number >= 1),"
+    "  state TEXT NOT NULL"
+    "    CHECK (state IN ('pending', 'running', 'done', 'failed', 'cancelled')),"
+    "  file TEXT, sha256 TEXT, bytes INTEGER, error TEXT, done_at TEXT,"
+    "  UNIQUE (job_id, seq));"
+    "INSERT INTO job_item_v5 SELECT id, job_id, seq, office, township, year,"
+    "  CASE WHEN state = 'done' THEN number END, state, file, sha256, bytes, error, done_at"
+    "  FROM job_item;"
+    "DROP TABLE job_item;"
+    "ALTER TABLE job_item_v5 RENAME TO job_item;"
+    "CREATE INDEX job_item_state ON job_item (state, job_id, seq);"
+    "CREATE INDEX job_item_done ON job_item (office, state, id);",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

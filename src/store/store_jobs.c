@@ -150,12 +150,10 @@ store_job_create(store *st, const store_job_spec *spec, int64_t *job_id, bool *e
     sqlite3_finalize(q);
     *job_id = sqlite3_last_insert_rowid(st->db);
 
-    /* Numbers continue the office's sequence for the documents' year. */
+    /* No number yet: the registry allocates it when the item is issued. */
     if ((rc = store_prepare(st,
-                            "INSERT INTO job_item (job_id, seq, office, township, year, number,"
-                            " state) VALUES (?1, ?2, ?3, ?4, ?5,"
-                            " (SELECT coalesce(max(number), 0) + 1 FROM job_item"
-                            "  WHERE office = ?3 AND year = ?5), 'pending')",
+                            "INSERT INTO job_item (job_id, seq, office, township, year, state)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
                             "jobs", &q, err)) != TB_OK)
         goto fail;
     for (size_t i = 0; i < spec->township_count; i++) {
@@ -413,21 +411,21 @@ settle_job(store *st, int64_t item_id, tb_err *err)
         item_id, 0, now, err);
 }
 
+/* Records how a running item ended, inside the caller's transaction. */
 static tb_code
-finish_item(store *st, int64_t item_id, const char *state, const char *file, const char *sha,
-            int64_t bytes, const char *error, tb_err *err)
+finish_item_in(store *st, int64_t item_id, const char *state, int number, const char *file,
+               const char *sha, int64_t bytes, const char *error, tb_err *err)
 {
     sqlite3_stmt *q = NULL;
     char now[STORE_TS_LEN];
     store_timestamp(NULL, now);
-    tb_code rc = store_exec(st, "BEGIN IMMEDIATE", err);
+    tb_code rc = store_prepare(st,
+                               "UPDATE job_item SET state = ?2, file = ?3, sha256 = ?4, bytes = ?5,"
+                               " error = ?6, done_at = ?7, number = nullif(?8, 0)"
+                               " WHERE id = ?1 AND state = 'running'",
+                               "finish item", &q, err);
     if (rc != TB_OK)
         return rc;
-    if ((rc = store_prepare(st,
-                            "UPDATE job_item SET state = ?2, file = ?3, sha256 = ?4, bytes = ?5,"
-                            " error = ?6, done_at = ?7 WHERE id = ?1 AND state = 'running'",
-                            "finish item", &q, err)) != TB_OK)
-        goto fail;
     sqlite3_bind_int64(q, 1, item_id);
     sqlite3_bind_text(q, 2, state, -1, SQLITE_STATIC);
     store_bind_text(q, 3, file);
@@ -435,36 +433,36 @@ finish_item(store *st, int64_t item_id, const char *state, const char *file, con
     sqlite3_bind_int64(q, 5, bytes);
     store_bind_text(q, 6, error);
     sqlite3_bind_text(q, 7, now, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) != SQLITE_DONE) {
+    sqlite3_bind_int(q, 8, number);
+    if (sqlite3_step(q) != SQLITE_DONE)
         rc = store_fail(st, "finish item", err);
-        goto fail;
-    }
-    if (sqlite3_changes(st->db) != 1) {
+    else if (sqlite3_changes(st->db) != 1)
         rc = tb_err_set(err, TB_EINVAL, "job item %lld is not running", (long long)item_id);
-        goto fail;
-    }
     sqlite3_finalize(q);
-    q = NULL;
-    if ((rc = settle_job(st, item_id, err)) != TB_OK)
-        goto fail;
-    return store_exec(st, "COMMIT", err);
-fail:
-    sqlite3_finalize(q);
-    rollback(st);
-    return rc;
+    return rc == TB_OK ? settle_job(st, item_id, err) : rc;
 }
 
 tb_code
-store_job_item_done(store *st, int64_t item_id, const char *file, const char *sha256,
-                    int64_t bytes, tb_err *err)
+store_job_item_issued(store *st, int64_t item_id, int number, const char *file,
+                      const char *sha256, int64_t bytes, tb_err *err)
 {
-    return finish_item(st, item_id, "done", file, sha256, bytes, NULL, err);
+    if (sqlite3_get_autocommit(st->db))
+        return tb_err_set(err, TB_EINVAL, "job item %lld: issued outside the issue's transaction",
+                          (long long)item_id);
+    return finish_item_in(st, item_id, "done", number, file, sha256, bytes, NULL, err);
 }
 
 tb_code
 store_job_item_failed(store *st, int64_t item_id, const char *message, tb_err *err)
 {
-    return finish_item(st, item_id, "failed", NULL, NULL, 0, message, err);
+    tb_code rc = store_exec(st, "BEGIN IMMEDIATE", err);
+    if (rc != TB_OK)
+        return rc;
+    if ((rc = finish_item_in(st, item_id, "failed", 0, NULL, NULL, 0, message, err)) != TB_OK) {
+        rollback(st);
+        return rc;
+    }
+    return store_exec(st, "COMMIT", err);
 }
 
 tb_code

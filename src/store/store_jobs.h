@@ -4,9 +4,9 @@
  * item: its file, sha256 and number are on the row, so a retried request (Idempotency-Key) or a
  * resumed job finds it instead of issuing it again.
  *
- * Numbers: until the registry (issue 8) allocates 发文字号, an item's sequence number is allocated
- * here when the job is created, per office and year, gapless, in the transaction that creates the
- * items (so a crash never loses or reuses one).  Not thread-safe: one store per thread; several
+ * Numbers: the registry (docs/issue.h) allocates an item's 发文字号 when the item is issued, in
+ * the transaction that registers the document and marks the item done, so the daemon and
+ * `tuban render --db` share one gapless sequence.  Not thread-safe: one store per thread; several
  * threads with their own stores may claim items at once (claims take the write lock). */
 #ifndef TB_STORE_JOBS_H
 #define TB_STORE_JOBS_H
@@ -66,7 +66,7 @@ typedef struct store_job_item {
     const char *office, *kind, *township;
     store_batch batch;
     cn_date date;
-    int number, year;        /* the document's number sequence and year */
+    int number, year;        /* the document's 发文字号 sequence (0 until issued), year */
     store_item_state state;
     const char *file;        /* done: where the PDF is; else NULL */
     const char *sha256;      /* done: hex */
@@ -89,18 +89,22 @@ int store_job_claim(store *st, tb_arena *a, store_job_item *out, tb_err *err);
 int store_job_claim_item(store *st, int64_t item_id, tb_arena *a, store_job_item *out,
                          tb_err *err);
 
-/* Finishes a running item: done with its file, or failed with a message.  When every item of
- * the job is finished the job becomes done (or failed if an item failed). */
-tb_code store_job_item_done(store *st, int64_t item_id, const char *file, const char *sha256,
-                            int64_t bytes, tb_err *err) TB_MUST_CHECK;
+/* Marks a running item done with its registry number and archived file, inside the caller's
+ * open transaction (the issue's, see issuer_store), so the item is done if and only if its
+ * document is registered.  When every item of the job is finished the job becomes done (or
+ * failed if an item failed). */
+tb_code store_job_item_issued(store *st, int64_t item_id, int number, const char *file,
+                              const char *sha256, int64_t bytes, tb_err *err) TB_MUST_CHECK;
+/* Marks a running item failed with a message, in a transaction of its own. */
 tb_code store_job_item_failed(store *st, int64_t item_id, const char *message, tb_err *err)
     TB_MUST_CHECK;
 
 /* Cancels the job's pending items (running ones finish).  TB_ENOTFOUND for another office's. */
 tb_code store_job_cancel(store *st, const char *office, int64_t id, tb_err *err) TB_MUST_CHECK;
 
-/* After a crash: items left running go back to pending (their file, if written, is written
- * again at the same path).  Returns how many, or -1 on error. */
+/* After a crash: items left running go back to pending.  Nothing of theirs was committed (an
+ * issued item is done in the issue's own transaction), so they are issued again, with the
+ * number the registry gives next.  Returns how many, or -1 on error. */
 long store_jobs_recover(store *st, tb_err *err);
 
 /* Items pending or running (the job queue depth), -1 on error. */

@@ -203,7 +203,10 @@ check "nor its PDF (404)" test "$code" = 404
 call $tok_b POST /v1/documents -d "$body"
 check "office B cannot issue for office A's township (404)" test "$code" = 404
 call $tok_a GET /v1/documents/$doc_id
-check "the record says not yet registered" json "d['registered'] is False and d['id'] == $doc_id"
+check "the record says registered" json "d['registered'] is True and d['id'] == $doc_id"
+check "the registry holds it: same number, file and SHA-256" test "$(sql "SELECT count(*) FROM registry r
+  JOIN job_item i ON i.id = $doc_id WHERE r.office = 'office-a' AND r.number = i.number
+  AND '$work/data/archive/' || r.path = i.file AND r.sha256 = '$doc_sha' AND r.kind = 'notice'")" = 1
 call $tok_a POST /v1/documents -d '{"kind":"notice","batch":"2024","township":"139901999"}'
 check "a township without illegal patches: 422" test "$code" = 422
 call $tok_a POST /v1/documents -d '{"kind":"monthly","batch":"2024","township":"139901001"}'
@@ -288,7 +291,7 @@ crash_job=$(jget "d['id']")
 for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 { wait "$pid"; } 2>/dev/null
 check "the daemon was killed (SIGKILL) after its 2nd file, before recording it" test $? -eq 137
-check "at the kill: 1 item done, 1 running (its file on disk), 1 pending" \
+check "at the kill: 1 item done, 1 running (its temporary in the archive, uncommitted), 1 pending" \
   test "$(sql "SELECT group_concat(state, ',') FROM (SELECT state FROM job_item WHERE job_id = $crash_job ORDER BY seq)")" = "done,running,pending"
 started
 wait_job $crash_job
@@ -320,4 +323,63 @@ check "drain: the daemon exits 0" test $? -eq 0
 check "drain: the request in flight was answered 201" test "$(cat "$work/inflight.code")" = 201
 check "drain: the document it issued is on disk" \
   bash -c "f=\$(sqlite3 '$work/data/tuban.db' \"SELECT i.file FROM job_item i JOIN job j ON j.id = i.job_id WHERE j.doc_date = '2024-11-26'\"); [ -f \"\$f\" ]"
+# --- one allocator: the daemon and `tuban render --db` share the registry's 发文字号 ----------
+# The daemon issues, the CLI issues on the same store and archive, the daemon issues again:
+# every number distinct and gapless, every daemon document registered, archive check clean.
+started
+call $tok_a POST /v1/documents -d '{"kind":"notice","batch":"2024","township":"139901001","date":"2024-12-03"}'
+check "shared numbers: the daemon issues (201)" test "$code" = 201
+"$tuban" render notice --office "$work/office-a" --db "$work/data/tuban.db" \
+  --archive "$work/data/archive" --date 2024-12-03 --jobs 1 >"$work/cli.out" 2>&1
+check "shared numbers: tuban render --db issues on the daemon's store" test $? -eq 0
+call $tok_a POST /v1/documents -d '{"kind":"notice","batch":"2024","township":"139901100","date":"2024-12-03"}'
+check "shared numbers: the daemon issues again (201)" test "$code" = 201
+last_no=$(jget "d['number']")
+reg_n=$(sql "SELECT count(*) FROM registry WHERE office = 'office-a' AND year = 2024")
+check "shared numbers: registry numbers distinct and gapless (1..$reg_n)" test "$(sql "
+  SELECT count(DISTINCT number) = count(*) AND min(number) = 1 AND max(number) = count(*)
+  FROM registry WHERE office = 'office-a' AND year = 2024")" = 1
+check "shared numbers: the daemon's last document has the registry's last number" \
+  test "$last_no" = "$reg_n"
+check "shared numbers: every document the daemon issued is registered, same number and file" \
+  test "$(sql "SELECT count(*) FROM job_item i WHERE i.state = 'done' AND NOT EXISTS (
+    SELECT 1 FROM registry r WHERE r.office = i.office AND r.year = i.year
+    AND r.number = i.number AND '$work/data/archive/' || r.path = i.file)")" = 0
+check "shared numbers: tuban archive check is clean" \
+  "$tuban" archive check --db "$work/data/tuban.db" --archive "$work/data/archive"
+check "shared numbers: each daemon document prints the 发文字号 the registry gave it" bash -c "
+  sqlite3 -separator ' ' '$work/data/tuban.db' \"SELECT i.file, r.docno FROM job_item i JOIN registry r
+    ON r.office = i.office AND r.year = i.year AND r.number = i.number WHERE i.state = 'done'\" |
+  while read -r f no; do pdftotext \"\$f\" - | grep -qF \"\$no\" || exit 1; done"
+stop
+
+# --- SIGKILL with the document renamed into the archive, not yet committed ------------------
+# The restarted item gets the same number and the same file; nothing is issued twice.
+started TUBAN_TEST_CRASH=renamed
+curl -s -o /dev/null -H "Authorization: Bearer $tok_a" -H 'Idempotency-Key: crash-renamed' \
+  -d '{"kind":"notice","batch":"2024","township":"139901201","date":"2024-12-04"}' \
+  "http://127.0.0.1:$port/v1/documents"
+{ wait "$pid"; } 2>/dev/null
+check "killed (SIGKILL) after the rename, before the commit" test $? -eq 137
+next_no=$((reg_n + 1))
+check "at the kill: $next_no.pdf in the archive, unregistered" bash -c "
+  [ -f '$work/data/archive/office-a/2024/$next_no.pdf' ] &&
+  [ \$(sqlite3 '$work/data/tuban.db' 'SELECT count(*) FROM registry WHERE year = 2024') = $reg_n ]"
+started
+for _ in $(seq 1 300); do
+  [ "$(sql "SELECT i.state FROM job_item i JOIN job j ON j.id = i.job_id WHERE j.idempotency_key = 'crash-renamed'")" = done ] && break
+  sleep 0.1
+done
+check "after restart the item is issued with the same number and file" test "$(sql "
+  SELECT i.number || ' ' || i.file FROM job_item i JOIN job j ON j.id = i.job_id
+  WHERE j.idempotency_key = 'crash-renamed' AND i.state = 'done'")" = "$next_no $work/data/archive/office-a/2024/$next_no.pdf"
+call $tok_a POST /v1/documents -H 'Idempotency-Key: crash-renamed' \
+  -d '{"kind":"notice","batch":"2024","township":"139901201","date":"2024-12-04"}'
+check "the retried request returns that document (200, same number)" \
+  json "d['number'] == $next_no and d['registered']"
+check "after the crash and restart: archive check clean, numbers gapless" bash -c "
+  '$tuban' archive check --db '$work/data/tuban.db' --archive '$work/data/archive' &&
+  [ \$(sqlite3 '$work/data/tuban.db' 'SELECT count(*) FROM (SELECT office FROM registry
+    GROUP BY office, year, prefix HAVING max(number) != count(*))') = 0 ]"
+stop
 finish
