@@ -1,6 +1,7 @@
 #include "tb_features.h"
 
 #include "cli.h"
+#include "importer.h"
 #include "render.h"
 
 #include <getopt.h>
@@ -50,6 +51,16 @@ render_help(void)
            "                      end = its last day); this month counts changes after the\n"
            "                      previous month's cut-off\n"
            "  -h, --help          this help\n\n"
+           "Selection (every kind; applied once, before any document is planned):\n"
+           "  --batch <b>         the batch: a year (2024, the 年度 batch), a quarter (2024-Q3)\n"
+           "                      or, with --db, the store's batch id (default: the store's\n"
+           "                      newest batch; a patch file's patches by their NF and JD)\n"
+           "  --township <code>   only the patches of this 行政区代码 (repeatable)\n"
+           "  --patch <id>        only the patch with this 监测编号 (repeatable); with\n"
+           "                      --township it must lie in one of them\n"
+           "  A township or patch the source (in the batch) does not hold is an error naming\n"
+           "  it (exit 2); nothing is rendered.  The figures of monthly and tables are then\n"
+           "  those of the selection.\n\n"
            "Environment: SOURCE_DATE_EPOCH fixes the signing and creation time (reproducible\n"
            "output).\n"
            "Exit status: 0 success, 1 failure while working, 2 bad usage or bad input; no\n"
@@ -74,11 +85,63 @@ print_path(void *user, const char *path)
     fflush(stdout);
 }
 
+/* The run's remaining checks, then the run. */
 static int
-render_run_cmd(int argc, char **argv)
+render_check_run(render_request *req, int month_year, int month, int cutoff_day)
+{
+    if (month) {
+        req->cutoff = month_cutoff(month_year, month, cutoff_day);
+        req->previous_cutoff = month == 1 ? month_cutoff(month_year - 1, 12, cutoff_day)
+                                          : month_cutoff(month_year, month - 1, cutoff_day);
+    }
+    if (strcmp(req->kind, "monthly") == 0 && !month)
+        return cli_fail(TB_EINVAL, "render monthly: --month YYYY-MM is required");
+    if (strcmp(req->kind, "monthly") == 0 && req->patches_path)
+        return cli_fail(TB_EINVAL, "render monthly: the report needs the status history: give "
+                                   "--db <store>, not --patches");
+    /* Without --patches the store is the source; it is issued into unless --out is given. */
+    req->issue = req->db_path && !req->preview && !(req->patches_path == NULL && req->out_dir);
+    if (!req->office_dir || (!req->patches_path && !req->db_path) ||
+        (!req->out_dir && !req->issue))
+        return cli_fail(TB_EINVAL, "render: --office, --patches or --db, and --out (or --db) "
+                                   "are required");
+    if (req->issue && req->out_dir)
+        return cli_fail(TB_EINVAL, "render: issued documents go to the archive: give --db or "
+                                   "--out, not both");
+    if (req->archive_root && !req->issue)
+        return cli_fail(TB_EINVAL, "render: --archive goes with --db");
+    tb_err err = {0};
+    if (render_run(req, print_path, NULL, &err) != TB_OK)
+        return cli_fail(err.code, err.msg);
+    return 0;
+}
+
+
+/* --batch: a year (2024), a quarter (2024-Q3 or 2024Q3), or a batch id of the store. */
+static bool
+parse_batch(const char *arg, render_selection *sel)
+{
+    store_batch b = {0};
+    if (importer_parse_batch(arg, &b)) {
+        sel->batch_year = b.year, sel->batch_quarter = b.quarter;
+        return true;
+    }
+    char *end;
+    long id = strtol(arg, &end, 10);
+    if (*end || end == arg || id < 1 || id >= 1000)
+        return false;
+    sel->batch_id = id;
+    return true;
+}
+
+/* Fills req from argv; the list arrays hold argc entries.  Returns -1 when the run should go on,
+ * else the exit status. */
+static int
+render_parse(int argc, char **argv, render_request *req, const char **townships,
+             const char **patch_ids, int *month_year, int *month, int *cutoff_day)
 {
     enum { OPT_FIRST_NUMBER = 256, OPT_JOBS, OPT_DB, OPT_ARCHIVE, OPT_PREVIEW, OPT_MONTH,
-           OPT_CUTOFF };
+           OPT_CUTOFF, OPT_BATCH, OPT_TOWNSHIP, OPT_PATCH };
     static const struct option opts[] = {
         {"office", required_argument, NULL, 'o'},
         {"patches", required_argument, NULL, 'p'},
@@ -93,24 +156,23 @@ render_run_cmd(int argc, char **argv)
         {"preview", no_argument, NULL, OPT_PREVIEW},
         {"month", required_argument, NULL, OPT_MONTH},
         {"cutoff", required_argument, NULL, OPT_CUTOFF},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"township", required_argument, NULL, OPT_TOWNSHIP},
+        {"patch", required_argument, NULL, OPT_PATCH},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    render_request req = {.opt = {.date = cn_date_today(), .first_number = 1}};
-    const char *source_date = getenv("SOURCE_DATE_EPOCH");
-    if (source_date && *source_date)
-        req.opt.signing_time = (time_t)strtoll(source_date, NULL, 10);
-    int c, month_year = 0, month = 0, cutoff_day = 20;
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': req.office_dir = optarg; break;
-        case 'p': req.patches_path = optarg; break;
-        case 'l': req.layer = optarg; break;
-        case 'O': req.out_dir = optarg; break;
-        case 'i': req.imagery_path = optarg; break;
+        case 'o': req->office_dir = optarg; break;
+        case 'p': req->patches_path = optarg; break;
+        case 'l': req->layer = optarg; break;
+        case 'O': req->out_dir = optarg; break;
+        case 'i': req->imagery_path = optarg; break;
         case 'd':
-            if (!cn_date_parse(optarg, &req.opt.date))
+            if (!cn_date_parse(optarg, &req->opt.date))
                 return cli_fail(TB_EINVAL, "--date: expected YYYY-MM-DD");
             break;
         case OPT_FIRST_NUMBER: {
@@ -118,7 +180,7 @@ render_run_cmd(int argc, char **argv)
             long n = strtol(optarg, &end, 10);
             if (*end || n < 1 || n > 999999)
                 return cli_fail(TB_EINVAL, "--first-number: expected a number from 1");
-            req.opt.first_number = (int)n;
+            req->opt.first_number = (int)n;
             break;
         }
         case OPT_JOBS: {
@@ -126,16 +188,16 @@ render_run_cmd(int argc, char **argv)
             long n = strtol(optarg, &end, 10);
             if (*end || n < 1 || n > 64)
                 return cli_fail(TB_EINVAL, "--jobs: expected a number from 1 to 64");
-            req.jobs = (int)n;
+            req->jobs = (int)n;
             break;
         }
-        case OPT_DB: req.db_path = optarg; break;
-        case OPT_ARCHIVE: req.archive_root = optarg; break;
-        case OPT_PREVIEW: req.preview = true; break;
+        case OPT_DB: req->db_path = optarg; break;
+        case OPT_ARCHIVE: req->archive_root = optarg; break;
+        case OPT_PREVIEW: req->preview = true; break;
         case OPT_MONTH: {
             char tail;
-            if (sscanf(optarg, "%4d-%2d%c", &month_year, &month, &tail) != 2 ||
-                strlen(optarg) != 7 || month_year < 1000 || month < 1 || month > 12)
+            if (sscanf(optarg, "%4d-%2d%c", month_year, month, &tail) != 2 ||
+                strlen(optarg) != 7 || *month_year < 1000 || *month < 1 || *month > 12)
                 return cli_fail(TB_EINVAL, "--month: expected YYYY-MM (e.g. 2025-03)");
             break;
         }
@@ -144,40 +206,56 @@ render_run_cmd(int argc, char **argv)
             long n = strtol(optarg, &end, 10);
             if (*end || end == optarg || n < 1 || n > 31)
                 return cli_fail(TB_EINVAL, "--cutoff: expected a day of the month, 1 to 31");
-            cutoff_day = (int)n;
+            *cutoff_day = (int)n;
             break;
         }
+        case OPT_BATCH:
+            if (!parse_batch(optarg, &req->select))
+                return cli_fail(TB_EINVAL, "--batch: expected a year (2024), a quarter "
+                                           "(2024-Q3) or a batch id of the store");
+            break;
+        case OPT_TOWNSHIP:
+            if (!*optarg)
+                return cli_fail(TB_EINVAL, "--township: expected a 行政区代码 (e.g. 330102001)");
+            townships[req->select.township_count++] = optarg;
+            break;
+        case OPT_PATCH:
+            if (!*optarg)
+                return cli_fail(TB_EINVAL, "--patch: expected a 监测编号");
+            patch_ids[req->select.patch_count++] = optarg;
+            break;
         case 'h': render_help(); return 0;
         default: return 2;
         }
     }
     if (optind >= argc)
         return cli_fail(TB_EINVAL, "render: which kind? (try 'tuban render --help')");
-    req.kind = argv[optind];
-    if (month) {
-        req.cutoff = month_cutoff(month_year, month, cutoff_day);
-        req.previous_cutoff = month == 1 ? month_cutoff(month_year - 1, 12, cutoff_day)
-                                         : month_cutoff(month_year, month - 1, cutoff_day);
-    }
-    if (strcmp(req.kind, "monthly") == 0 && !month)
-        return cli_fail(TB_EINVAL, "render monthly: --month YYYY-MM is required");
-    if (strcmp(req.kind, "monthly") == 0 && req.patches_path)
-        return cli_fail(TB_EINVAL, "render monthly: the report needs the status history: give "
-                                   "--db <store>, not --patches");
-    /* Without --patches the store is the source; it is issued into unless --out is given. */
-    req.issue = req.db_path && !req.preview && !(req.patches_path == NULL && req.out_dir);
-    if (!req.office_dir || (!req.patches_path && !req.db_path) || (!req.out_dir && !req.issue))
-        return cli_fail(TB_EINVAL, "render: --office, --patches or --db, and --out (or --db) "
-                                   "are required");
-    if (req.issue && req.out_dir)
-        return cli_fail(TB_EINVAL, "render: issued documents go to the archive: give --db or "
-                                   "--out, not both");
-    if (req.archive_root && !req.issue)
-        return cli_fail(TB_EINVAL, "render: --archive goes with --db");
-    tb_err err = {0};
-    if (render_run(&req, print_path, NULL, &err) != TB_OK)
-        return cli_fail(err.code, err.msg);
-    return 0;
+    req->kind = argv[optind];
+    return -1;
+}
+
+static int
+render_run_cmd(int argc, char **argv)
+{
+    render_request req = {.opt = {.date = cn_date_today(), .first_number = 1}};
+    const char *source_date = getenv("SOURCE_DATE_EPOCH");
+    if (source_date && *source_date)
+        req.opt.signing_time = (time_t)strtoll(source_date, NULL, 10);
+    /* --township and --patch repeat: at most one value per argument. */
+    const char **townships = calloc((size_t)argc + 1, sizeof *townships);
+    const char **patch_ids = calloc((size_t)argc + 1, sizeof *patch_ids);
+    if (!townships || !patch_ids)
+        abort();
+    req.select.townships = townships;
+    req.select.patch_ids = patch_ids;
+    int month_year = 0, month = 0, cutoff_day = 20;
+    int status = render_parse(argc, argv, &req, townships, patch_ids, &month_year, &month,
+                              &cutoff_day);
+    if (status < 0)
+        status = render_check_run(&req, month_year, month, cutoff_day);
+    free(townships);
+    free(patch_ids);
+    return status;
 }
 
 const cli_command cmd_render = {"render", "render signed documents (整改通知书 …)",

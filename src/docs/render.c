@@ -320,10 +320,24 @@ render_default_jobs(void)
 
 /* ---- input ------------------------------------------------------------------------------- */
 
+/* The store's batch the selection names, or its newest. */
+static tb_code
+input_batch(store *st, const render_selection *sel, store_batch *out, tb_arena *a, tb_err *err)
+{
+    if (sel->batch_id > 0 || sel->batch_year)
+        return store_find_batch(st, &(store_batch){sel->batch_year, sel->batch_quarter, NULL},
+                                sel->batch_id, out, a, err);
+    return store_latest_batch(st, out, a, err);
+}
+
 static tb_code
 load_input(const render_request *req, tb_arena *a, render_input *in, tb_err *err)
 {
     if (req->patches_path) {
+        if (req->select.batch_id > 0)
+            return tb_err_set(err, TB_EINVAL, "--batch %ld: a batch id names a batch of the "
+                                              "store (--db), not of a patch file",
+                              req->select.batch_id);
         patch_set *set = patch_set_load(req->patches_path, req->layer, a, err);
         if (set == NULL)
             return err->code;
@@ -338,7 +352,7 @@ load_input(const render_request *req, tb_arena *a, render_input *in, tb_err *err
     store_batch batch;
     cn_date at = cn_date_valid(req->cutoff) ? req->cutoff : req->opt.date;
     in->source = req->db_path;
-    tb_code code = store_latest_batch(st, &batch, a, err);
+    tb_code code = input_batch(st, &req->select, &batch, a, err);
     if (code == TB_OK)
         code = store_snapshot(st, &batch, at, a, &in->now.items, &in->now.count, err);
     if (code == TB_OK && cn_date_valid(req->previous_cutoff))
@@ -346,6 +360,99 @@ load_input(const render_request *req, tb_arena *a, render_input *in, tb_err *err
                               &in->before.count, err);
     store_close(st);
     return code;
+}
+
+/* ---- selection (--batch, --township, --patch) ------------------------------------------------ */
+
+static bool
+listed(const char *s, const char *const *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (s && strcmp(s, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Whether a patch of a file belongs to the named batch (NF, JD); a store's snapshot already is
+ * the batch's. */
+static bool
+in_batch(const render_selection *sel, bool from_file, const patch *p)
+{
+    if (!from_file || sel->batch_year == 0)
+        return true;
+    return p->year == sel->batch_year && patch_quarter_number(p->quarter) == sel->batch_quarter;
+}
+
+static bool
+selected(const render_selection *sel, bool from_file, const patch *p)
+{
+    return in_batch(sel, from_file, p) &&
+           (sel->township_count == 0 || listed(p->admin_code, sel->townships, sel->township_count)) &&
+           (sel->patch_count == 0 || listed(p->id, sel->patch_ids, sel->patch_count));
+}
+
+/* Keeps, in place and in order, the patches of set the selection names. */
+static void
+keep_selected(const render_selection *sel, bool from_file, patch_set *set)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < set->count; i++)
+        if (selected(sel, from_file, &set->items[i]))
+            set->items[n++] = set->items[i];
+    set->count = n;
+}
+
+/* The batch as the clerk named it, for messages. */
+static const char *
+batch_label(const render_selection *sel, tb_arena *a)
+{
+    if (sel->batch_id > 0)
+        return tb_arena_printf(a, " (batch id %ld)", sel->batch_id);
+    if (sel->batch_quarter)
+        return tb_arena_printf(a, " (batch %d-Q%d)", sel->batch_year, sel->batch_quarter);
+    return sel->batch_year ? tb_arena_printf(a, " (batch %d)", sel->batch_year) : "";
+}
+
+/* Applies req->select to the run's patches, once for every kind: each township and patch named
+ * must be in the source (in the batch), else nothing is rendered (TB_EINVAL naming it). */
+static tb_code
+select_input(const render_request *req, render_input *in, tb_arena *a, tb_err *err)
+{
+    const render_selection *sel = &req->select;
+    bool from_file = req->patches_path != NULL;
+    const char *batch = batch_label(sel, a);
+    for (size_t k = 0; k < sel->township_count; k++) {
+        bool found = false;
+        for (size_t i = 0; i < in->now.count && !found; i++)
+            found = in->now.items[i].admin_code &&
+                    strcmp(in->now.items[i].admin_code, sel->townships[k]) == 0 &&
+                    in_batch(sel, from_file, &in->now.items[i]);
+        if (!found)
+            return tb_err_set(err, TB_EINVAL, "--township %s: unknown township: no patch of %s%s "
+                                              "has this 行政区代码 (XZQDM)",
+                              sel->townships[k], in->source, batch);
+    }
+    for (size_t k = 0; k < sel->patch_count; k++) {
+        const patch *hit = NULL;
+        for (size_t i = 0; i < in->now.count && !hit; i++)
+            if (strcmp(in->now.items[i].id, sel->patch_ids[k]) == 0)
+                hit = &in->now.items[i];
+        if (hit == NULL || !in_batch(sel, from_file, hit))
+            return tb_err_set(err, TB_EINVAL, "--patch %s: unknown patch: %s%s has no patch with "
+                                              "this 监测编号 (JCBH)",
+                              sel->patch_ids[k], in->source, batch);
+        if (sel->township_count && !listed(hit->admin_code, sel->townships, sel->township_count))
+            return tb_err_set(err, TB_EINVAL,
+                              "--patch %s: %s record %ld: the patch lies in township %s (XZQDM), "
+                              "not in any --township given",
+                              hit->id, in->source, hit->record,
+                              hit->admin_code ? hit->admin_code : "(none)");
+    }
+    keep_selected(sel, from_file, &in->now);
+    keep_selected(sel, from_file, &in->before);
+    if (in->now.count == 0 && sel->batch_year)
+        return tb_err_set(err, TB_EINVAL, "--batch: %s has no patch%s", in->source, batch);
+    return TB_OK;
 }
 
 /* ---- issuing (docs/issue.h) ----------------------------------------------------------------- */
@@ -483,6 +590,8 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
     render_ctx *rc = NULL;
     render_input in = {0};
     tb_code code = load_input(req, a, &in, err);
+    if (code == TB_OK)
+        code = select_input(req, &in, a, err);
     if (code != TB_OK)
         goto done;
     if ((rc = render_ctx_open(req->office_dir, req->imagery_path, err)) == NULL) {
@@ -491,6 +600,13 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
     }
     if ((code = kind->plan(rc, req, &in, &plans, err)) != TB_OK)
         goto done;
+    if (plans.count == 0 && (req->select.township_count || req->select.patch_count)) {
+        code = tb_err_set(err, TB_EINVAL, "render %s: no document to make: none of the %zu "
+                                          "patches selected from %s is one a %s documents "
+                                          "(违法用地)",
+                          req->kind, in.now.count, in.source, req->kind);
+        goto done;
+    }
     if (req->issue) {
         if ((code = issue_plans(req, rc, &plans, &is, err)) != TB_OK)
             goto done;

@@ -36,6 +36,18 @@ tb_code notice_render(render_ctx *rc, const patch *const *patches, size_t count,
                       const render_options *opt, int number, const char *verify_code,
                       tb_buf *out, tb_err *err) TB_MUST_CHECK;
 
+/* Which patches a run covers, applied once to the patch set before any kind plans its documents
+ * (render_run).  Empty = every patch of the source (the store's newest batch). */
+typedef struct render_selection {
+    int batch_year;                 /* 0 = no batch named */
+    int batch_quarter;              /* with batch_year: 1-4, 0 = the 年度 batch */
+    long batch_id;                  /* > 0: the store's batch of that id (--db only) */
+    const char *const *townships;   /* 行政区代码 to keep; township_count 0 = all */
+    size_t township_count;
+    const char *const *patch_ids;   /* 监测编号 to keep; patch_count 0 = all */
+    size_t patch_count;
+} render_selection;
+
 typedef struct render_request {
     const char *kind;         /* "notice", "monthly" */
     const char *office_dir;
@@ -50,13 +62,15 @@ typedef struct render_request {
     bool preview;             /* 样稿: watermark, no number, never registered */
     bool issue;               /* with db_path: number, archive and register (else write out_dir) */
     cn_date cutoff, previous_cutoff; /* monthly: this month's and the previous month's 截至日期 */
+    render_selection select;  /* --batch, --township, --patch */
 } render_request;
 
 /* Called with the path of every file written, in order. */
 typedef void render_output_fn(void *user, const char *path);
 
-/* Renders every document of req->kind on req->jobs workers.  All input is read and the office
- * loaded before the first document is made; each document is streamed to a temporary file in the
+/* Renders every document of req->kind on req->jobs workers, over the patches req->select keeps
+ * (a township or patch id the source does not hold is bad input, exit 2).  All input is read
+ * and the office loaded before the first document is made; each document is streamed to a temporary file in the
  * output folder, and the set is published only when every document succeeded (a failure leaves
  * the folder as it was).  The bytes written do not depend on the number of workers. */
 tb_code render_run(const render_request *req, render_output_fn *on_file, void *user,

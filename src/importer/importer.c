@@ -16,7 +16,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,8 +26,10 @@ importer_parse_batch(const char *label, store_batch *out)
     char extra;
     if (sscanf(label, "%4d%c", &year, &extra) == 1 && strlen(label) == 4)
         quarter = 0;
-    else if (sscanf(label, "%4dQ%1d%c", &year, &quarter, &extra) != 2 || quarter < 1 ||
-             quarter > 4 || strlen(label) != 6)
+    else if ((sscanf(label, "%4dQ%1d%c", &year, &quarter, &extra) != 2 || strlen(label) != 6) &&
+             (sscanf(label, "%4d-Q%1d%c", &year, &quarter, &extra) != 2 || strlen(label) != 7))
+        return false;
+    if (quarter < 0 || quarter > 4 || (strlen(label) > 4 && quarter == 0))
         return false;
     if (year < 1990 || year > 2100)
         return false;
@@ -44,25 +45,14 @@ batch_label(const store_batch *b, tb_arena *a)
                       : tb_arena_printf(a, "%d", b->year);
 }
 
-/* The batch a patch says it belongs to: NF, and JD written as 1-4, Q1-Q4, 一-四, 第一季度 …
- * (anything else is no quarter). */
+/* The batch a patch says it belongs to: NF, and JD (patch_quarter_number). */
 static bool
 batch_of(const patch *p, store_batch *out)
 {
-    static const char *const forms[4][4] = {
-        {"1", "Q1", "一", "第一季度"},
-        {"2", "Q2", "二", "第二季度"},
-        {"3", "Q3", "三", "第三季度"},
-        {"4", "Q4", "四", "第四季度"},
-    };
     if (p->year == 0)
         return false;
     out->year = p->year;
-    out->quarter = 0;
-    for (int q = 0; p->quarter && q < 4; q++)
-        for (int k = 0; k < 4; k++)
-            if (strcasecmp(p->quarter, forms[q][k]) == 0)
-                out->quarter = q + 1;
+    out->quarter = patch_quarter_number(p->quarter);
     return true;
 }
 

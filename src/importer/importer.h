@@ -46,7 +46,7 @@ void importer_print(FILE *f, const import_outcome *o);
 tb_code importer_write_json(const char *path, const import_outcome *o, tb_err *err)
     TB_MUST_CHECK;
 
-/* Parses "2022" / "2019Q3" into a batch (source set separately). */
+/* Parses "2022" / "2019Q3" / "2019-Q3" into a batch (source set separately). */
 bool importer_parse_batch(const char *label, store_batch *out);
 
 #endif

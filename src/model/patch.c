@@ -3,6 +3,7 @@
 #include "patch.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* Names and accepted spellings, in one table each (STYLE R3). */
 static const struct {
@@ -70,4 +71,20 @@ rectify_state_name(rectify_state s)
         if (states[i].value == s)
             return states[i].name;
     return "";
+}
+
+int
+patch_quarter_number(const char *jd)
+{
+    static const char *const forms[4][4] = {
+        {"1", "Q1", "一", "第一季度"},
+        {"2", "Q2", "二", "第二季度"},
+        {"3", "Q3", "三", "第三季度"},
+        {"4", "Q4", "四", "第四季度"},
+    };
+    for (int q = 0; jd && q < 4; q++)
+        for (int k = 0; k < 4; k++)
+            if (strcasecmp(jd, forms[q][k]) == 0)
+                return q + 1;
+    return 0;
 }

@@ -63,4 +63,8 @@ const char *legality_name(legality l); /* 合法用地 … ; "" for UNKNOWN */
 bool rectify_state_parse(const char *s, rectify_state *out);
 const char *rectify_state_name(rectify_state s); /* "" for NONE */
 
+/* The quarter a JD value names, written 1-4, Q1-Q4, 一-四 or 第一季度 …: 1-4; 0 for none (a 年度
+ * batch) or anything else. */
+int patch_quarter_number(const char *jd);
+
 #endif

@@ -150,3 +150,38 @@ store_latest_batch(store *st, store_batch *out, tb_arena *a, tb_err *err)
                           st->path);
     return step == SQLITE_ROW ? TB_OK : store_fail(st, "latest batch", err);
 }
+
+tb_code
+store_find_batch(store *st, const store_batch *want, long id, store_batch *out, tb_arena *a,
+                 tb_err *err)
+{
+    sqlite3_stmt *q;
+    tb_code rc = store_prepare(st,
+                               "SELECT year, quarter, source FROM batch"
+                               " WHERE (?1 > 0 AND id = ?1) OR (?1 <= 0 AND year = ?2 AND"
+                               " quarter = ?3 AND (?4 IS NULL OR source = ?4))"
+                               " ORDER BY source = '部' DESC LIMIT 1",
+                               "find batch", &q, err);
+    if (rc != TB_OK)
+        return rc;
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int(q, 2, want ? want->year : 0);
+    sqlite3_bind_int(q, 3, want ? want->quarter : 0);
+    if (want && want->source)
+        sqlite3_bind_text(q, 4, want->source, -1, SQLITE_STATIC);
+    int step = sqlite3_step(q);
+    if (step == SQLITE_ROW) {
+        out->year = sqlite3_column_int(q, 0);
+        out->quarter = sqlite3_column_int(q, 1);
+        out->source = column_text(q, 2, a);
+    }
+    sqlite3_finalize(q);
+    if (step == SQLITE_DONE) {
+        if (id > 0)
+            return tb_err_set(err, TB_ENOTFOUND, "%s: no batch with id %ld", st->path, id);
+        return tb_err_set(err, TB_ENOTFOUND, "%s: no batch %d%s%.0d%s%s in the store", st->path,
+                          want->year, want->quarter ? "Q" : "", want->quarter,
+                          want->source ? " from " : "", want->source ? want->source : "");
+    }
+    return step == SQLITE_ROW ? TB_OK : store_fail(st, "find batch", err);
+}

@@ -17,4 +17,9 @@ tb_code store_snapshot(store *st, const store_batch *batch, cn_date date, tb_are
  * reads when none is named.  TB_ENOTFOUND in an empty store. */
 tb_code store_latest_batch(store *st, store_batch *out, tb_arena *a, tb_err *err) TB_MUST_CHECK;
 
+/* The batch a report names: by its row id when id > 0, else by want's year and quarter (and
+ * source, NULL = 部 before 省).  TB_ENOTFOUND naming the batch when the store has none such. */
+tb_code store_find_batch(store *st, const store_batch *want, long id, store_batch *out,
+                         tb_arena *a, tb_err *err) TB_MUST_CHECK;
+
 #endif

@@ -24,3 +24,35 @@ sample_store() {
       >/dev/null || return 1
   done
 }
+# xlsx_rows <file.xlsx>: every row of the workbook (read with python3's zipfile, not
+# libxlsxwriter): sheet name, then the row's cells (numbers as %.6f), tab-separated.
+xlsx_rows() {
+  python3 - "$1" <<'PY'
+import re, sys, zipfile, xml.etree.ElementTree as ET
+m = '{http://schemas.openxmlformats.org/spreadsheetml/2006/main}'
+z = zipfile.ZipFile(sys.argv[1])
+shared = []
+if 'xl/sharedStrings.xml' in z.namelist():
+    shared = [''.join(t.text or '' for t in si.iter(m + 't'))
+              for si in ET.fromstring(z.read('xl/sharedStrings.xml')).iter(m + 'si')]
+names = [s.get('name') for s in ET.fromstring(z.read('xl/workbook.xml')).iter(m + 'sheet')]
+for i, name in enumerate(names, 1):
+    for row in ET.fromstring(z.read('xl/worksheets/sheet%d.xml' % i)).iter(m + 'row'):
+        cells = []
+        for c in row.iter(m + 'c'):
+            v = c.find(m + 'v')
+            t = c.get('t')
+            if t == 's':
+                cells.append(shared[int(v.text)])
+            elif t == 'inlineStr':
+                cells.append(''.join(x.text or '' for x in c.iter(m + 't')))
+            elif v is not None:
+                cells.append('%.6f' % float(v.text))
+        print('\t'.join([name] + cells))
+PY
+}
+# xlsx_row_values <rows file> <sheet> <label>: the numbers after the cell <label> (full-width
+# spaces ignored) of the sheet's first such row in xlsx_rows output, space-separated.
+xlsx_row_values() {
+  awk -F'\t' -v s="$2" -v l="$3" '$1 == s { for (i = 2; i <= NF; i++) { g = $i; gsub(/\xe3\x80\x80/, "", g); if (g == l) { for (j = i + 1; j <= NF; j++) printf "%s ", $j; print ""; exit } } }' "$1"
+}

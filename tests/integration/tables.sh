@@ -29,30 +29,7 @@ out = subprocess.run(['pdftotext', '-f', '2', '-l', '3', '-bbox', sys.argv[1], '
 boxes = [tuple(map(float, m)) for m in re.findall(r'<word xMin=\"([\d.]+)\" yMin=\"([\d.]+)\" xMax=\"([\d.]+)\" yMax=\"([\d.]+)\">违法用地(?:数据汇总|分类统计)表</word>', out)]
 sys.exit(0 if len(boxes) == 2 and all(y1 - y0 > x1 - x0 for x0, y0, x1, y1 in boxes) else 1)" "$out/tables.pdf"
 
-# Rows of the workbook: sheet name, then the row's cells (numbers as numbers), tab-separated.
-python3 - "$out/tables.xlsx" >"$work/xlsx" <<'PY'
-import re, sys, zipfile, xml.etree.ElementTree as ET
-m = '{http://schemas.openxmlformats.org/spreadsheetml/2006/main}'
-z = zipfile.ZipFile(sys.argv[1])
-shared = []
-if 'xl/sharedStrings.xml' in z.namelist():
-    shared = [''.join(t.text or '' for t in si.iter(m + 't'))
-              for si in ET.fromstring(z.read('xl/sharedStrings.xml')).iter(m + 'si')]
-names = [s.get('name') for s in ET.fromstring(z.read('xl/workbook.xml')).iter(m + 'sheet')]
-for i, name in enumerate(names, 1):
-    for row in ET.fromstring(z.read('xl/worksheets/sheet%d.xml' % i)).iter(m + 'row'):
-        cells = []
-        for c in row.iter(m + 'c'):
-            v = c.find(m + 'v')
-            t = c.get('t')
-            if t == 's':
-                cells.append(shared[int(v.text)])
-            elif t == 'inlineStr':
-                cells.append(''.join(x.text or '' for x in c.iter(m + 't')))
-            elif v is not None:
-                cells.append('%.6f' % float(v.text))
-        print('\t'.join([name] + cells))
-PY
+xlsx_rows "$out/tables.xlsx" >"$work/xlsx"
 check "the workbook has the two sheets" \
   test "$(cut -f1 "$work/xlsx" | sort -u | tr '\n' ' ')" = "违法用地分类统计表 违法用地数据汇总表 "
 
@@ -96,9 +73,7 @@ sql() { sqlite3 "$db" "
          AND h.at <= '2025-03-20T23:59:59' ORDER BY h.at DESC, h.id DESC LIMIT 1) AS state
     FROM patch p)
   $1"; }
-row_values() { # <sheet> <label>: the workbook row's numbers, space-separated, rounded
-  awk -F'\t' -v s="$1" -v l="$2" '$1 == s { for (i = 2; i <= NF; i++) { g = $i; gsub(/\xe3\x80\x80/, "", g); if (g == l) { for (j = i + 1; j <= NF; j++) printf "%s ", $j; print ""; exit } } }' "$work/xlsx"
-}
+row_values() { xlsx_row_values "$work/xlsx" "$@"; }
 want=$(sql "SELECT printf('%.6f %.6f %.6f %.6f %.6f', sum(legality IN ('合法用地', '违法用地')),
               round(sum(CASE WHEN legality IN ('合法用地', '违法用地') THEN area END) * 0.0015, 2),
               sum(legality = '违法用地'), round(sum(CASE WHEN legality = '违法用地' THEN area END) * 0.0015, 2),
