@@ -45,6 +45,12 @@ tb_code docs_typeset_sign(render_ctx *rc, dt_doc *doc, const render_options *opt
                           const char *docno, const char *reason, tb_buf *out,
                           tb_err *err) TB_MUST_CHECK;
 
+/* 军用土地 (docs/military.md): when any of patches is military, adds a 附注 below the date
+ * (after the template's own) saying the document goes by 机要 channel only, never over a
+ * network, and naming those patches.  The template cannot leave it out.  Returns how many
+ * patches it names. */
+size_t docs_military_note(dt_doc *doc, const patch *const *patches, size_t count, tb_arena *a);
+
 /* The 发文字号 of document `number` of kind in year into docno; number 0 (a 样稿) leaves it "". */
 tb_code docs_docno(const tpl_office *o, const char *kind, int year, int number, char *docno,
                    size_t size, tb_err *err) TB_MUST_CHECK;

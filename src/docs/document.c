@@ -105,3 +105,38 @@ docs_docno(const tpl_office *o, const char *kind, int year, int number, char *do
         return tb_err_set(err, TB_EINVAL, "document number %d is not valid", number);
     return TB_OK;
 }
+
+size_t
+docs_military_note(dt_doc *doc, const patch *const *patches, size_t count, tb_arena *a)
+{
+    size_t n = 0;
+    tb_buf ids = TB_BUF_INIT;
+    for (size_t i = 0; i < count; i++)
+        if (patches[i]->military)
+            tb_buf_printf(&ids, "%s%s", n++ ? "、" : "", patches[i]->id);
+    if (n == 0) {
+        tb_buf_release(&ids);
+        return 0;
+    }
+    dt_run *runs = tb_arena_array(a, 3, sizeof *runs);
+    runs[0] = (dt_run){"本件涉及军用土地图斑", 0};
+    runs[1] = (dt_run){tb_arena_strdup(a, (const char *)ids.data), DT_RUN_NOBREAK};
+    runs[2] = (dt_run){"，以机要件单独报送，不得通过网络传输。", 0};
+    tb_buf_release(&ids);
+    /* After the signature and any 附注 the template wrote there. */
+    size_t at = doc->block_count;
+    for (size_t i = 0; i < doc->block_count; i++)
+        if (doc->blocks[i].kind == DT_SIGNATURE) {
+            at = i + 1;
+            while (at < doc->block_count && doc->blocks[at].kind == DT_NOTE)
+                at++;
+            break;
+        }
+    dt_block *blocks = tb_arena_array(a, doc->block_count + 1, sizeof *blocks);
+    memcpy(blocks, doc->blocks, at * sizeof *blocks);
+    blocks[at] = (dt_block){.kind = DT_NOTE, .text = {runs, 3}};
+    memcpy(blocks + at + 1, doc->blocks + at, (doc->block_count - at) * sizeof *blocks);
+    doc->blocks = blocks;
+    doc->block_count++;
+    return n;
+}

@@ -90,6 +90,7 @@ monthly_render(render_ctx *rc, const monthly_input *in, const stats_progress *su
     dt_doc doc;
     if ((code = tpl_doc_bind(rc->monthly, data, &doc, a, err)) != TB_OK)
         goto done;
+    docs_military_note(&doc, patches, count, a);
     const char *what = subject ? subject->name : o->county_name;
     const char *reason =
         docs_reason(tb_arena_printf(a, "月报 %s", what), docno, verify_code, a);

@@ -93,6 +93,7 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
     dt_doc doc;
     if ((code = tpl_doc_bind(rc->notice, data, &doc, a, err)) != TB_OK)
         goto done;
+    docs_military_note(&doc, patches, count, a);
 
     const char *reason = docs_reason("整改通知书", docno, verify_code, a);
     code = docs_typeset_sign(rc, &doc, opt, docno, reason, out, err);

@@ -33,7 +33,7 @@ enum { MAX_VERTICES = 1000000 }; /* per patch: beyond this a record is refused (
 typedef enum field_id {
     F_ID, F_ADMIN_CODE, F_ADMIN_NAME, F_YEAR, F_QUARTER, F_AREA, F_FARMLAND, F_BASIC_FARMLAND,
     F_IMAGE_BEFORE, F_IMAGE_AFTER, F_KIND, F_LEGALITY, F_VIOLATION, F_APPROVAL, F_MEASURE,
-    F_STATE, F_DEADLINE, F_RURAL_HOUSING, F_EARLIER_ID, F_COUNT
+    F_STATE, F_DEADLINE, F_RURAL_HOUSING, F_EARLIER_ID, F_MILITARY, F_COUNT
 } field_id;
 
 static const struct field_spec {
@@ -60,6 +60,7 @@ static const struct field_spec {
     [F_DEADLINE] = {"ZGQX", false, {"整改期限", NULL}},
     [F_RURAL_HOUSING] = {"SFNCLZGDJF", false, {"是否农村乱占耕地建房", NULL}},
     [F_EARLIER_ID] = {"TYWZJCTBWQBH", false, {"TYWZJCTBWQ", "同一位置往期图斑编号", NULL}},
+    [F_MILITARY] = {"SFJYTD", false, {"是否军用土地", "军用土地", NULL}},
 };
 
 #define GEOMETRY_FIELD "geometry"
@@ -745,6 +746,12 @@ read_record(struct record_ctx *c, patch *p)
     const char *rural = get_text(c, F_RURAL_HOUSING);
     p->rural_housing = rural && (strcmp(rural, "是") == 0 || strcmp(rural, "1") == 0);
     p->earlier_id = get_text(c, F_EARLIER_ID);
+    /* Strict: a value misread as "no" would let a military patch's documents onto the network. */
+    const char *mil = get_text(c, F_MILITARY);
+    if (mil && (strcmp(mil, "是") == 0 || strcmp(mil, "1") == 0))
+        p->military = true;
+    else if (mil && strcmp(mil, "否") != 0 && strcmp(mil, "0") != 0)
+        record_error(c, F_MILITARY, "unknown value '%s' (expected 是 or 否, 1 or 0)", mil);
     read_geometry(c, p);
     check_area(c, p);
 }

@@ -38,7 +38,7 @@ patch_stats_compute(const patch *const *patches, size_t count)
 enum {
     PF_ID, PF_XZQDM, PF_XZQMC, PF_NF, PF_JD, PF_JCMJ, PF_AREA_COMPUTED, PF_JCGDMJ, PF_YJJBNTMJ,
     PF_TBLX, PF_PDJG, PF_WFLX, PF_PZWH, PF_ZGCS, PF_ZGZT, PF_DEADLINE, PF_QSX, PF_HSX,
-    PF_SFNCLZGDJF, PF_TYWZJCTBWQBH, PF_RECORD, PF_COUNT
+    PF_SFNCLZGDJF, PF_TYWZJCTBWQBH, PF_SFJYTD, PF_RECORD, PF_COUNT
 };
 static const tv_field patch_fields[PF_COUNT] = {
     [PF_ID] = {"id", S, "监测编号 JCBH"},
@@ -61,6 +61,7 @@ static const tv_field patch_fields[PF_COUNT] = {
     [PF_HSX] = {"hsx", D, "后时相 HSX"},
     [PF_SFNCLZGDJF] = {"sfnclzgdjf", B, "新增农村乱占耕地建房"},
     [PF_TYWZJCTBWQBH] = {"tywzjctbwqbh", S, "同一位置往期图斑编号"},
+    [PF_SFJYTD] = {"sfjytd", B, "军用土地 SFJYTD (the document goes by 机要 channel)"},
     [PF_RECORD] = {"record", N, "record number in the patch file"},
 };
 const tv_type docdata_patch_type = {TV_RECORD, "patch", patch_fields, PF_COUNT, NULL};
@@ -285,6 +286,7 @@ docdata_patch(const patch *p, tb_arena *a)
     f[PF_HSX] = tv_date(p->image_after);
     f[PF_SFNCLZGDJF] = tv_boolean(p->rural_housing);
     f[PF_TYWZJCTBWQBH] = tv_str(p->earlier_id);
+    f[PF_SFJYTD] = tv_boolean(p->military);
     f[PF_RECORD] = tv_num((double)p->record);
     return v;
 }

@@ -47,6 +47,8 @@ typedef struct patch {
     cn_date image_before;       /* QSX 前时相; year 0 when absent */
     cn_date image_after;        /* HSX 后时相; year 0 when absent */
     bool rural_housing;         /* SFNCLZGDJF 新增农村乱占耕地建房 */
+    bool military;              /* SFJYTD 军用土地 (tuban's field, see docs/military.md): its
+                                 * documents go by 机要 channel only, never over the network */
     const char *earlier_id;     /* TYWZJCTBWQBH */
     const unsigned char *wkb;   /* geometry: (Multi)Polygon, CGCS2000 lon/lat (EPSG:4490) */
     size_t wkb_len;

@@ -408,6 +408,43 @@ township_patches(worker *w, const store_batch *batch, const char *township, tb_a
     return TB_OK;
 }
 
+/* 军用土地 (docs/military.md): the ids of the military patches among list, "、"-separated in
+ * arena a, or NULL when there are none.  Their documents never leave by the network. */
+static const char *
+military_ids(const patch *const *list, size_t n, tb_arena *a)
+{
+    tb_buf b = TB_BUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        if (list[i]->military)
+            tb_buf_printf(&b, "%s%s", b.len ? "、" : "", list[i]->id);
+    const char *ids = b.len ? tb_arena_strdup(a, (const char *)b.data) : NULL;
+    tb_buf_release(&b);
+    return ids;
+}
+
+static const char MILITARY_REFUSAL[] =
+    "is 军用土地: its documents are sent by 机要 channel only, never over the network "
+    "(tuban render on the office's own machine marks them for 机要 delivery)";
+
+/* Answers 403 naming the military patches of a document or job; false when there are none. */
+static bool
+refuse_military(request *r, const patch *const *list, size_t n)
+{
+    const char *ids = military_ids(list, n, r->arena);
+    if (ids == NULL)
+        return false;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (list[i]->military)
+            json_array_append_new(arr, jstr(list[i]->id));
+    char *msg = tb_utf8_sanitize(tb_arena_printf(r->arena, "patch %s %s", ids, MILITARY_REFUSAL));
+    respond_json(r, 403, json_pack("{s:i,s:s,s:o}", "status", 403, "error", msg,
+                                   "military_patches", arr));
+    free(msg);
+    server_log("rid=%llu refused: 军用土地 patch %s", r->rid, ids);
+    return true;
+}
+
 /* For the crash tests (tests/server): TUBAN_TEST_KILL_AFTER_FILES=n kills the process with
  * SIGKILL once its n-th document is written beside the archive but not yet committed (the
  * number allocated, the write lock held) — the worst moment. */
@@ -502,6 +539,11 @@ issue_item(worker *w, const store_job_item *it, tb_err *err)
                         it->township, batch_label(&it->batch, a));
         goto done;
     }
+    const char *military = military_ids(list, n, a);
+    if (military) { /* flagged after the job was made (a later import) */
+        rc = tb_err_set(err, TB_EINVAL, "patch %s %s", military, MILITARY_REFUSAL);
+        goto done;
+    }
     char code[ISSUE_CODE_LEN + 1];
     if (!issue_new_code(code)) {
         rc = tb_err_set(err, TB_ELIB, "issuing: no random bytes for the verification code");
@@ -538,6 +580,21 @@ handle_job_item(worker *w, const store_job_item *it)
     if (store_job_item_failed(w->st, it->id, err.msg, &err2) != TB_OK)
         server_log("job %lld: could not record the failure: %s", (long long)it->job_id,
                    err2.msg);
+}
+
+/* A document issued before one of its patches was flagged 军用土地 (by a later import) does
+ * not leave by the network either: answered 403 (or 500 when the patches cannot be read). */
+static bool
+document_refused(worker *w, request *r, const store_job_item *it)
+{
+    const patch **list;
+    size_t n;
+    tb_err err = {0};
+    if (township_patches(w, &it->batch, it->township, r->arena, &list, &n, &err) != TB_OK) {
+        respond_tb_error(r, &err);
+        return true;
+    }
+    return refuse_military(r, list, n);
 }
 
 /* Answers with a done document: its record as JSON, or the PDF itself. */
@@ -592,7 +649,7 @@ selection_patches(worker *w, request *r, const patch ***list, size_t *n)
                       "to notify", a->township, batch_label(&a->batch, r->arena));
         return false;
     }
-    return true;
+    return !refuse_military(r, *list, *n);
 }
 
 static const char *
@@ -731,6 +788,8 @@ handle_document(worker *w, request *r, bool pdf)
         respond_tb_error(r, &err);
         return;
     }
+    if (pdf && document_refused(w, r, &it))
+        return;
     answer_document(r, &it, 200, pdf);
 }
 
@@ -805,19 +864,18 @@ handle_job_create(worker *w, request *r)
         a->date = cn_date_today();
     const char **towns = a->townships;
     size_t n = a->township_count;
-    if (towns) {
-        for (size_t i = 0; i < n; i++)
-            if (!township_in_scope(r, towns[i]))
-                return;
-    } else {
-        /* Every township of the county with illegal patches, in code order. */
-        patch *all;
-        size_t count;
-        if (store_patches_load(w->st, &a->batch, o->county_code, r->arena, &all, &count,
-                               &err) != TB_OK) {
-            respond_tb_error(r, &err);
+    for (size_t i = 0; towns && i < n; i++)
+        if (!township_in_scope(r, towns[i]))
             return;
-        }
+    patch *all;
+    size_t count;
+    if (store_patches_load(w->st, &a->batch, o->county_code, r->arena, &all, &count, &err) !=
+        TB_OK) {
+        respond_tb_error(r, &err);
+        return;
+    }
+    if (!towns) {
+        /* Every township of the county with illegal patches, in code order. */
         towns = tb_arena_array(r->arena, count + 1, sizeof *towns);
         n = 0;
         for (size_t i = 0; i < count; i++) {
@@ -836,6 +894,17 @@ handle_job_create(worker *w, request *r)
                       "is nothing to notify", batch_label(&a->batch, r->arena));
         return;
     }
+    /* The job's documents: the illegal patches of its townships.  None may be 军用土地. */
+    const patch **included = tb_arena_array(r->arena, count + 1, sizeof *included);
+    size_t n_included = 0;
+    for (size_t i = 0; i < count; i++)
+        for (size_t t = 0; t < n && all[i].legality == LEGALITY_ILLEGAL; t++)
+            if (strcmp(all[i].admin_code, towns[t]) == 0) {
+                included[n_included++] = &all[i];
+                break;
+            }
+    if (refuse_military(r, included, n_included))
+        return;
     store_job_spec spec = {.office = o->id, .kind = a->kind, .batch = a->batch, .date = a->date,
                            .who = r->token->name, .idempotency_key = r->idempotency_key,
                            .request_hash = request_hash(r, towns, n), .townships = towns,
@@ -854,10 +923,12 @@ handle_job_create(worker *w, request *r)
 }
 
 typedef struct item_list {
+    worker *w;
     request *r;
     json_t *items, *errors;
     zip_writer *zip;
     bool unreadable;
+    bool refused; /* a document of the ZIP is 军用土地's: answered 403 */
 } item_list;
 
 static void
@@ -865,8 +936,12 @@ collect_item(void *user, const store_job_item *it)
 {
     item_list *l = user;
     if (l->zip) {
-        if (it->state != ITEM_DONE)
+        if (it->state != ITEM_DONE || l->refused)
             return;
+        if (document_refused(l->w, l->r, it)) {
+            l->refused = true;
+            return;
+        }
         tb_buf data = TB_BUF_INIT;
         tb_err err = {0};
         char name[96];
@@ -899,7 +974,7 @@ handle_job(worker *w, request *r, api_route route)
         return;
     }
     if (route == ROUTE_JOB || route == ROUTE_JOB_CANCEL) {
-        item_list l = {.r = r, .items = json_array(), .errors = json_array()};
+        item_list l = {.w = w, .r = r, .items = json_array(), .errors = json_array()};
         if (store_job_items(w->st, office, job.id, collect_item, &l, &err) != TB_OK) {
             json_decref(l.items);
             json_decref(l.errors);
@@ -913,10 +988,12 @@ handle_job(worker *w, request *r, api_route route)
         return;
     }
     zip_writer zip = {TB_BUF_INIT, TB_BUF_INIT, 0};
-    item_list l = {.r = r, .items = json_array(), .errors = json_array(),
+    item_list l = {.w = w, .r = r, .items = json_array(), .errors = json_array(),
                    .zip = route == ROUTE_JOB_ZIP ? &zip : NULL};
     if (store_job_items(w->st, office, job.id, collect_item, &l, &err) != TB_OK) {
         respond_tb_error(r, &err);
+    } else if (l.refused) {
+        /* answered 403 */
     } else if (l.unreadable) {
         respond_error(r, 500, "job %lld: an archived document cannot be read", (long long)job.id);
     } else if (l.zip) {

@@ -145,6 +145,9 @@ static const char *const migrations[] = {
     "ALTER TABLE job_item_v5 RENAME TO job_item;"
     "CREATE INDEX job_item_state ON job_item (state, job_id, seq);"
     "CREATE INDEX job_item_done ON job_item (office, state, id);",
+
+    /* v6: the 军用土地 flag (SFJYTD): such a patch's documents never leave by the network. */
+    "ALTER TABLE patch ADD COLUMN military INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

@@ -61,6 +61,7 @@ static const struct col {
     {"image_after", "HSX", NULL, COL_DATE, offsetof(patch, image_after)},
     {"rural_housing", "SFNCLZGDJF", NULL, COL_BOOL, offsetof(patch, rural_housing)},
     {"earlier_id", "TYWZJCTBWQBH", NULL, COL_TEXT, offsetof(patch, earlier_id)},
+    {"military", "SFJYTD", NULL, COL_BOOL, offsetof(patch, military)},
     {"wkb", "geometry", NULL, COL_WKB, offsetof(patch, wkb)},
     {"min_lon", NULL, NULL, COL_BBOX, offsetof(patch, min_lon)},
     {"min_lat", NULL, NULL, COL_BBOX, offsetof(patch, min_lat)},

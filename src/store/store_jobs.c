@@ -540,7 +540,7 @@ store_patches_load(store *st, const store_batch *batch, const char *admin_prefix
                             " area_ellipsoid_m2, farmland_m2, basic_farmland_m2, kind, legality,"
                             " violation, approval_no, measure, state, deadline, image_before,"
                             " image_after, rural_housing, earlier_id, wkb, min_lon, min_lat,"
-                            " max_lon, max_lat, pk FROM patch WHERE batch_id = ?1 AND missing = 0"
+                            " max_lon, max_lat, pk, military FROM patch WHERE batch_id = ?1 AND missing = 0"
                             " AND (?2 = '' OR substr(admin_code, 1, length(?2)) = ?2)"
                             " ORDER BY id",
                             "load patches", &q, err)) != TB_OK)
@@ -595,6 +595,7 @@ store_patches_load(store *st, const store_batch *batch, const char *admin_prefix
         p->max_lon = sqlite3_column_double(q, 23);
         p->max_lat = sqlite3_column_double(q, 24);
         p->record = (long)sqlite3_column_int64(q, 25);
+        p->military = sqlite3_column_int(q, 26) != 0;
     }
     rc = r == SQLITE_DONE ? TB_OK : store_fail(st, "load patches", err);
     sqlite3_finalize(q);

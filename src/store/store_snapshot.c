@@ -71,7 +71,7 @@ store_snapshot(store *st, const store_batch *batch, cn_date date, tb_arena *a, p
                             "SELECT id, admin_code, admin_name, year, quarter, area_m2,"
                             " farmland_m2, basic_farmland_m2, kind, violation, approval_no,"
                             " image_before, image_after, rural_housing, earlier_id, wkb,"
-                            " min_lon, min_lat, max_lon, max_lat, area_ellipsoid_m2"
+                            " min_lon, min_lat, max_lon, max_lat, area_ellipsoid_m2, military"
                             " FROM patch WHERE batch_id = ?1 ORDER BY id",
                             "snapshot", &q, err)) != TB_OK)
         return rc;
@@ -100,6 +100,7 @@ store_snapshot(store *st, const store_batch *batch, cn_date date, tb_arena *a, p
         p->image_before = column_date(q, 11);
         p->image_after = column_date(q, 12);
         p->rural_housing = sqlite3_column_int(q, 13) != 0;
+        p->military = sqlite3_column_int(q, 21) != 0;
         p->earlier_id = column_text(q, 14, a);
         int wkb_len = sqlite3_column_bytes(q, 15);
         const void *wkb = sqlite3_column_blob(q, 15);

@@ -121,6 +121,18 @@ check "GBK names decoded (城关镇)" test "$(sqlite3 "$work/gbk.db" "SELECT adm
 check "the same file forced to UTF-8 is refused, naming the field (no mojibake stored)" \
   bash -c "test $? -eq 2 && grep -q 'field XZQMC: text does not decode as UTF-8' '$work/out'"
 
+# --- 军用土地 (SFJYTD, alias 是否军用土地): 是/否 or 1/0, anything else refused ---------------
+cp "$src/samples/patches.gpkg" "$work/mil.gpkg"
+ogrinfo -q "$work/mil.gpkg" -sql "ALTER TABLE patches ADD COLUMN 是否军用土地 TEXT" >/dev/null 2>&1
+ogrinfo -q "$work/mil.gpkg" -dialect SQLite -sql "UPDATE patches SET 是否军用土地 = CASE JCBH WHEN '139901SJBG24210003' THEN '是' ELSE '否' END" >/dev/null 2>&1
+"$tuban" import "$work/mil.gpkg" --db "$work/mil.db" >"$work/out" 2>&1
+check "military flag imported under its alias (one patch)" \
+  test "$(sqlite3 "$work/mil.db" "SELECT group_concat(id) FROM patch WHERE military = 1")" = 139901SJBG24210003
+ogrinfo -q "$work/mil.gpkg" -dialect SQLite -sql "UPDATE patches SET 是否军用土地 = '待定' WHERE JCBH = '139901SJBG24210007'" >/dev/null 2>&1
+"$tuban" import "$work/mil.gpkg" --db "$work/mil2.db" >"$work/out" 2>&1
+check "an unknown military value is refused, naming record and field (exit 2)" \
+  bash -c "test $? -eq 2 && grep -q '139901SJBG24210007' '$work/out' && grep -q 'SFJYTD' '$work/out'"
+
 # --- every export format, through OGR: the same 30 patches each time --------------------------
 ogr2ogr -f GeoJSON "$work/p.geojson" "$src/samples/patches.gpkg" 2>/dev/null
 ogr2ogr -f OpenFileGDB "$work/p.gdb" "$src/samples/patches.gpkg" 2>/dev/null

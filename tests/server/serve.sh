@@ -381,5 +381,48 @@ check "after the crash and restart: archive check clean, numbers gapless" bash -
   '$tuban' archive check --db '$work/data/tuban.db' --archive '$work/data/archive' &&
   [ \$(sqlite3 '$work/data/tuban.db' 'SELECT count(*) FROM (SELECT office FROM registry
     GROUP BY office, year, prefix HAVING max(number) != count(*))') = 0 ]"
+# --- 军用土地: never over the network; the CLI marks the document for 机要 delivery ---------
+mil=139901SJBG24210003 # township 139901100
+cp "$src/samples/patches.gpkg" "$work/military.gpkg"
+ogrinfo -q "$work/military.gpkg" -sql "ALTER TABLE patches ADD COLUMN SFJYTD TEXT" >/dev/null 2>&1
+ogrinfo -q "$work/military.gpkg" -dialect SQLite -sql "UPDATE patches SET SFJYTD = '是' WHERE JCBH = '$mil'" >/dev/null 2>&1
+old_doc=$(sql "SELECT id FROM job_item WHERE township = '139901100' AND state = 'done' ORDER BY id LIMIT 1")
+all_job=$(sql "SELECT job_id FROM job_item WHERE township = '139901100' AND state = 'done' AND job_id IN
+  (SELECT job_id FROM job_item GROUP BY job_id HAVING count(*) = 3) ORDER BY id LIMIT 1")
+call $tok_admin POST "/v1/imports?batch=2024" --data-binary @"$work/military.gpkg"
+check "military: the import records the flag (SFJYTD)" bash -c "[ $code = 200 ] &&
+  [ \$(sqlite3 '$work/data/tuban.db' \"SELECT group_concat(id) FROM patch WHERE military = 1\") = $mil ]"
+reg_before=$(sql "SELECT count(*) FROM registry")
+military_refused() { json "d['status'] == 403 and '$mil' in d['error'] and '军用土地' in d['error'] and d['military_patches'] == ['$mil']"; }
+call $tok_a POST /v1/documents/preview -d '{"kind":"notice","batch":"2024","township":"139901100","date":"2024-12-05"}'
+check "military: preview refused (403 naming the patch)" military_refused
+call $tok_a POST /v1/documents -d '{"kind":"notice","batch":"2024","township":"139901100","date":"2024-12-05"}'
+check "military: issue refused (403 naming the patch)" military_refused
+call $tok_a POST /v1/jobs -d '{"kind":"notice","batch":"2024","date":"2024-12-05"}'
+check "military: a county job that would include it is refused (403)" military_refused
+call $tok_a POST /v1/jobs -d '{"kind":"notice","batch":"2024","townships":["139901001","139901100"],"date":"2024-12-05"}'
+check "military: a job naming its township is refused (403)" military_refused
+call $tok_a GET /v1/documents/$old_doc/pdf
+check "military: the PDF of a document issued before the flag is refused (403)" military_refused
+call $tok_a GET /v1/jobs/$all_job/results.zip
+check "military: a ZIP that would hold such a document is refused (403)" military_refused
+call $tok_a GET /v1/documents/$old_doc
+check "military: its record (no PDF) is still readable" json "d['id'] == $old_doc"
+call $tok_a POST /v1/jobs -d '{"kind":"notice","batch":"2024","townships":["139901001"],"date":"2024-12-05"}'
+check "military: a job without military patches is still accepted (202)" test "$code" = 202
+wait_job "$(jget "d['id']")"
+check "military: nothing was issued by a refused request" \
+  test "$(sql "SELECT count(*) FROM registry")" = $((reg_before + 1))
+"$tuban" render notice --office "$work/office-a" --patches "$work/military.gpkg" --out "$work/mil-out" \
+  --date 2024-12-05 --jobs 1 >/dev/null 2>&1
+check "military: the CLI renders it, with the 机要 附注 naming the patch" bash -c "
+  pdftotext '$work/mil-out/notice-139901100.pdf' - | tr -d '\n' | grep -q '本件涉及军用土地图斑 *$mil，以机要件 *单独报送，不得通过网络传输'"
+check "military: other townships' notices carry no such 附注" \
+  bash -c "! pdftotext '$work/mil-out/notice-139901001.pdf' - | grep -q 机要"
+"$tuban" render notice --office "$work/office-a" --db "$work/data/tuban.db" \
+  --archive "$work/data/archive" --date 2024-12-05 --jobs 1 >/dev/null 2>&1
+check "military: render --db issues it from the store with the 附注 (flag kept in the store)" bash -c "
+  f=\$(sqlite3 '$work/data/tuban.db' \"SELECT path FROM registry WHERE patches LIKE '%$mil%' ORDER BY seq DESC LIMIT 1\")
+  pdftotext '$work/data/archive/'\$f - | grep -q 军用土地"
 stop
 finish
