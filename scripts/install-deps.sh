@@ -7,6 +7,8 @@ packages=(
   # libraries (DESIGN §3): Cairo + Pango, GDAL/OGR + PROJ, libxml2, OpenSSL 3, SQLite, cmocka
   libcairo2-dev libpango1.0-dev libgdal-dev libproj-dev libxml2-dev libssl-dev libsqlite3-dev
   libcmocka-dev libjansson-dev libxlsxwriter-dev zlib1g-dev libqrencode-dev
+  # RFC 3161 time stamps over HTTP (libgdal-dev already pulls in a libcurl -dev)
+  libcurl4-openssl-dev
   # the daemon (src/server): libmicrohttpd; curl drives it in the tests
   libmicrohttpd-dev curl
   # fonts: Noto CJK (小标宋 stand-in, 黑体) and TeX Live's Fandol (仿宋, 楷体, 宋体)

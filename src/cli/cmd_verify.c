@@ -23,6 +23,9 @@ verify_help(void)
            "    resources, the catalogue) is a modification;\n"
            "  - with --trust or --office: each signer's certificate chains to the trust anchor at\n"
            "    its signing time and allows signing (key usage);\n"
+           "  - a time stamp (RFC 3161, PAdES B-T), if a signature has one: it is over that\n"
+           "    signature and, with a trust file, from a TSA chaining to it (put the TSA's CA\n"
+           "    in the --trust file); its time is then the signing time the chain is checked at;\n"
            "  - with --office: the first signer is that office (its certificate's subject and\n"
            "    issuer), and its chain file is the trust anchor unless --trust is given;\n"
            "  - with --db: the registry has an entry for exactly these bytes (SHA-256).\n\n"
@@ -139,6 +142,8 @@ verify_run(int argc, char **argv)
             printf("  FAILED: no signatures\n");
         if (info.count > 0 && !info.all_valid)
             printf("  FAILED: a signature does not verify\n");
+        if (info.count > 0 && !info.timestamps_ok)
+            printf("  FAILED: a time stamp does not verify\n");
         if (info.count > 0 && !info.covers_whole_file)
             printf("  FAILED: the file was changed after the last signature\n");
         if (info.count > 0 && !info.unmodified)

@@ -31,6 +31,7 @@ countersign(const char *office_dir, tb_buf *pdf, const countersign_options *opt,
         .location = o->county_name,
         .signing_time = opt->signing_time,
         .appearance = seal,
+        .tsa_url = o->tsa_url,
     };
     rc = pdfsig_sign(pdf, signer, &f, err);
 done:

@@ -69,6 +69,7 @@ docs_typeset_sign(render_ctx *rc, dt_doc *doc, const render_options *opt, const 
         .signing_time = opt->signing_time,
         .appearance = rc->seal_image,
         .certify = o->certify,
+        .tsa_url = preview ? NULL : o->tsa_url, /* a 样稿 proves nothing: no time stamp */
     };
     return pdfsig_sign(out, rc->signer, &sig, err);
 }

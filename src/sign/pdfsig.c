@@ -794,13 +794,34 @@ done:
     return rc;
 }
 
+/* PAdES B-T: the TSA's token over the signature value, as the unsigned attribute
+ * id-aa-signatureTimeStampToken (RFC 3161 appendix A). */
+static tb_code
+add_timestamp(CMS_SignerInfo *si, const char *tsa_url, tb_err *err)
+{
+    const ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature(si);
+    unsigned char imprint[32];
+    if (!EVP_Digest(ASN1_STRING_get0_data(value), (size_t)ASN1_STRING_length(value), imprint,
+                    NULL, EVP_sha256(), NULL))
+        return set_ssl_err(err, TB_ELIB, "signing: SHA-256 of the signature value");
+    tb_buf token = TB_BUF_INIT;
+    tb_code rc = tsa_timestamp(tsa_url, imprint, &token, err);
+    if (rc == TB_OK &&
+        !CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken, V_ASN1_SEQUENCE,
+                                       token.data, (int)token.len))
+        rc = set_ssl_err(err, TB_ELIB, "signing: adding the time-stamp token");
+    tb_buf_release(&token);
+    return rc;
+}
+
 /* Computes the detached CMS over [0, a) and [b, total) of p into der: PAdES B-B signed
  * attributes content-type, message-digest and signing-certificate-v2, and no signing-time (the
  * time is the signature dictionary's /M).  OpenSSL always adds a signing-time when it signs, so
- * the attribute is removed afterwards and the attributes are signed again here. */
+ * the attribute is removed afterwards and the attributes are signed again here.  With a TSA the
+ * signature value is then time-stamped (B-T). */
 static tb_code
 cms_create(const pdfsig_signer *s, const unsigned char *p, size_t a, size_t b, size_t total,
-           tb_buf *der, tb_err *err)
+           const char *tsa_url, tb_buf *der, tb_err *err)
 {
     const unsigned flags = CMS_BINARY | CMS_DETACHED | CMS_PARTIAL | CMS_NOSMIMECAP | CMS_CADES;
     CMS_ContentInfo *cms = NULL;
@@ -834,6 +855,8 @@ cms_create(const pdfsig_signer *s, const unsigned char *p, size_t a, size_t b, s
     while ((at = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1)) >= 0)
         X509_ATTRIBUTE_free(CMS_signed_delete_attr(si, at));
     if ((rc = sign_attributes(si, s->key, err)) != TB_OK)
+        goto done;
+    if (tsa_url != NULL && (rc = add_timestamp(si, tsa_url, err)) != TB_OK)
         goto done;
     int n = i2d_CMS_ContentInfo(cms, &out);
     if (n <= 0) {
@@ -1148,7 +1171,7 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     tb_buf_append(pdf, upd.data, upd.len);
     appended = true;
     TB_ASSERT(pdf->len == total);
-    if ((rc = cms_create(s, pdf->data, a, b, total, &der, err)) != TB_OK)
+    if ((rc = cms_create(s, pdf->data, a, b, total, f->tsa_url, &der, err)) != TB_OK)
         goto done;
     if (der.len > PDFSIG_CONTENTS_MAX) {
         rc = tb_err_set(err, TB_ELIMIT, "signing: CMS signature of %zu bytes does not fit the "

@@ -72,6 +72,9 @@ typedef struct pdfsig_field {
     bool certify;                  /* DocMDP P=2 (later signatures allowed, nothing else); only
                                       for the document's first signature */
     bool pkcs7;                    /* SubFilter adbe.pkcs7.detached (older readers) */
+    const char *tsa_url;           /* RFC 3161 time-stamp authority (PAdES B-T): its token over
+                                      the signature value is added as the unsigned attribute
+                                      signatureTimeStampToken; NULL = none (B-B) */
 } pdfsig_field;
 
 /* Signs the PDF held in pdf in place by appending an incremental update: the signature field +
@@ -83,7 +86,8 @@ typedef struct pdfsig_field {
  * Errors (pdf is left unchanged): TB_EINVAL bad field (no such page, bad or duplicate name, bad
  * rectangle, invalid UTF-8); TB_EFORMAT input it cannot parse or update (xref streams,
  * encryption, indirect /Annots or /Fields); TB_ELIMIT CMS larger than the reservation or input
- * larger than PDFSIG_MAX_INPUT; TB_ELIB an OpenSSL failure. */
+ * larger than PDFSIG_MAX_INPUT; TB_EIO the time-stamp authority cannot be reached, refuses or
+ * answers with a token that is not for this signature; TB_ELIB an OpenSSL failure. */
 tb_code pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *err);
 
 typedef struct pdfsig_verify_opts {
@@ -98,6 +102,9 @@ typedef struct pdfsig_info {
     int count;              /* signatures found (signature fields with a value) */
     int revisions;          /* revisions of the file (cross-reference sections) */
     bool all_valid;         /* count > 0, every CMS verified and its digest matches its range */
+    int timestamps;         /* signatures with an RFC 3161 token that verifies (B-T) */
+    bool timestamps_ok;     /* no signature carries a token that does not verify: one for other
+                               data, altered, or (with trust_pem) from a TSA not chaining to it */
     bool covers_whole_file; /* the last signature's range ends at the end of the file */
     bool unmodified;        /* every revision after the first signature only added signatures,
                                their fields, widgets and appearances (what DocMDP allows) */

@@ -148,6 +148,9 @@ hex_decode(const pdfobj_doc *d, const pdfobj_val *v, size_t *n_out)
 /* What one signature's CMS says. */
 typedef struct cms_result {
     bool valid, trusted, signing_time_attr;
+    int timestamp;     /* 0 none, 1 a token that verifies, -1 a token that does not */
+    time_t stamped_at; /* the token's genTime when timestamp == 1 */
+    char stamp_why[200];
     char signer[128];
     X509_NAME *subject, *issuer; /* owned copies, for the first-signer check */
     char why[320];
@@ -181,6 +184,37 @@ check_chain(X509 *signer, STACK_OF(X509) *certs, X509_STORE *store, time_t when,
     }
     X509_STORE_CTX_free(ctx);
     return ok;
+}
+
+/* PAdES B-T: a signatureTimeStampToken (unsigned attribute) must be over this signature value
+ * and, with a trust store, signed by a TSA that chains to it.  r->timestamp says whether there
+ * is one and whether it holds (r->stamp_why says why not). */
+static void
+check_timestamp(CMS_SignerInfo *si, X509_STORE *store, cms_result *r)
+{
+    int at = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+    if (at < 0)
+        return;
+    r->timestamp = -1;
+    X509_ATTRIBUTE *attr = CMS_unsigned_get_attr(si, at);
+    const ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(attr, 0);
+    if (X509_ATTRIBUTE_count(attr) != 1 || t == NULL || t->type != V_ASN1_SEQUENCE ||
+        CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, at) >= 0) {
+        snprintf(r->stamp_why, sizeof r->stamp_why, "a malformed time-stamp attribute");
+        return;
+    }
+    const ASN1_OCTET_STRING *value = CMS_SignerInfo_get0_signature(si);
+    unsigned char imprint[32];
+    if (!EVP_Digest(ASN1_STRING_get0_data(value), (size_t)ASN1_STRING_length(value), imprint,
+                    NULL, EVP_sha256(), NULL)) {
+        snprintf(r->stamp_why, sizeof r->stamp_why, "cannot hash the signature value");
+        return;
+    }
+    const ASN1_STRING *seq = t->value.sequence;
+    if (!tsa_check_token(ASN1_STRING_get0_data(seq), (size_t)ASN1_STRING_length(seq), imprint,
+                         store, &r->stamped_at, r->stamp_why, sizeof r->stamp_why))
+        return;
+    r->timestamp = 1;
 }
 
 /* Checks the CMS in der against digest (SHA-256 of the signed ranges). */
@@ -239,6 +273,9 @@ check_cms(const unsigned char *der, size_t nder, const unsigned char digest[32],
     r->signing_time_attr = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1) >= 0;
     r->valid = true;
     snprintf(r->why, sizeof r->why, "valid");
+    check_timestamp(si, store, r);
+    if (r->timestamp == 1)
+        when = r->stamped_at; /* proven time beats the claimed /M */
     if (store != NULL) {
         certs = CMS_get1_certs(cms);
         r->trusted = check_chain(x, certs, store, when, r->why, sizeof r->why);
@@ -715,7 +752,7 @@ pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *op
 
     /* Ranges, then one pass of SHA-256 over the file. */
     char why[320];
-    bool all_ok = nsigs > 0, trusted = store != NULL;
+    bool all_ok = nsigs > 0, trusted = store != NULL, stamps_ok = true;
     for (int i = 0; i < nsigs; i++)
         if (!check_range(&d, &sigs[i], why, sizeof why))
             tb_buf_printf(&detail, "; signature %s: %s", sigs[i].field_name, why), all_ok = false;
@@ -801,10 +838,23 @@ pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *op
                       s->docmdp ? ", certifies" : "", cr.why);
         if (cr.signing_time_attr)
             tb_buf_append_str(&detail, " (carries a signing-time attribute: not PAdES B-B)");
+        if (cr.timestamp == 1 && gmtime_r(&cr.stamped_at, &tm)) {
+            strftime(t, sizeof t, "%Y-%m-%d %H:%M:%SZ", &tm);
+            tb_buf_printf(&detail, "; signature %d %s: time-stamped %s (RFC 3161 token over the "
+                          "signature value, %s)", i + 1, s->field_name, t,
+                          store ? "TSA trusted, the signer's chain checked at that time"
+                                : "TSA not checked");
+            out->timestamps++;
+        } else if (cr.timestamp == -1) {
+            tb_buf_printf(&detail, "; signature %d %s: time stamp NOT VALID: %s", i + 1,
+                          s->field_name, cr.stamp_why);
+            stamps_ok = false;
+        }
         X509_NAME_free(cr.subject);
         X509_NAME_free(cr.issuer);
     }
     out->all_valid = all_ok;
+    out->timestamps_ok = stamps_ok;
     out->trusted = store != NULL && nsigs > 0 && trusted;
     bool tail_is_eol = last_end <= len && len - last_end <= 2; /* the last %%EOF's line end */
     for (size_t i = last_end; tail_is_eol && i < len; i++)
@@ -851,14 +901,15 @@ pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *op
         tb_buf_append_str(&detail, "; no signatures found");
     else if (!out->covers_whole_file)
         tb_buf_append_str(&detail, "; the file was changed after the last signature");
-    out->ok = out->all_valid && out->covers_whole_file && out->unmodified &&
+    out->ok = out->all_valid && out->timestamps_ok && out->covers_whole_file && out->unmodified &&
               (store == NULL || out->trusted) && (office == NULL || out->first_signer_ok);
     rc = TB_OK;
 done:
     if (rc != TB_OK) { /* no partial verdicts */
         out->count = 0;
         out->all_valid = out->covers_whole_file = out->unmodified = out->trusted = false;
-        out->first_signer_ok = out->ok = false;
+        out->first_signer_ok = out->ok = out->timestamps_ok = false;
+        out->timestamps = 0;
         out->signer[0] = '\0';
     }
     if (detail.data != NULL) {
