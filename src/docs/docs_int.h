@@ -12,8 +12,25 @@
 #include "tpl_doc.h"
 #include "typeface.h"
 
-struct render_ctx {
+/* What an office is, read once: its profile, its templates (checked against their data), its
+ * signer and seal, its imagery catalogue.  Read-only once opened, so the daemon's workers share
+ * one per office. */
+struct render_office {
     tb_arena *arena;          /* owns office, templates */
+    char *dir;
+    const tpl_office *office;
+    const tv_type *office_type, *notice_type, *monthly_type, *tables_type;
+    const tpl_doc *notice, *monthly, *tables;
+    pdfsig_signer *signer;
+    pdfsig_image *seal_image;
+    const map_sources *catalogue; /* NULL: none */
+};
+
+/* One worker's means of rendering: the office (borrowed from a render_office, the same names as
+ * there so the kinds read rc->office, rc->notice, ...) and what cannot be shared between threads:
+ * the typeface (Pango font maps) and the maps (GDAL datasets, PROJ). */
+struct render_ctx {
+    render_office *own;       /* opened by render_ctx_open (closed with it); NULL when borrowed */
     const tpl_office *office;
     const tv_type *office_type;  /* office.* as templates see it (its own rules) */
     const tv_type *notice_type;  /* the notice's data */
@@ -23,8 +40,8 @@ struct render_ctx {
     const tv_type *tables_type;
     const tpl_doc *tables;
     typeface *tf;
-    pdfsig_signer *signer;
-    pdfsig_image *seal_image; /* the seal as the signature's appearance */
+    const pdfsig_signer *signer;
+    const pdfsig_image *seal_image; /* the seal as the signature's appearance */
     map_ctx *maps;            /* the office's imagery catalogue and map layers */
 };
 

@@ -19,6 +19,16 @@ typedef struct render_ctx render_ctx;
  * imagery (NULL = use the profile's).  Errors name the file at fault. */
 render_ctx *render_ctx_open(const char *office_dir, const char *imagery_path, tb_err *err);
 void render_ctx_close(render_ctx *rc); /* NULL ok */
+
+/* An office read once (profile, templates, seal, signing key, imagery catalogue), read-only
+ * afterwards: several threads may each open a context on it (render_ctx_for), which adds only
+ * what a thread cannot share (fonts, maps).  Errors name the file at fault. */
+typedef struct render_office render_office;
+render_office *render_office_open(const char *office_dir, tb_err *err);
+void render_office_close(render_office *ro); /* NULL ok; after every context on it is closed */
+const struct tpl_office *render_office_profile(const render_office *ro);
+/* A context on ro for the calling thread; imagery_path as for render_ctx_open. */
+render_ctx *render_ctx_for(const render_office *ro, const char *imagery_path, tb_err *err);
 /* The signing certificate's name (its CN), as the registry records the signer. */
 const char *render_ctx_signer_name(const render_ctx *rc);
 

@@ -11,17 +11,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Reads every office's profile once, checks it, and notes its county (its patches). */
+/* Reads every office once (profile, templates, seal, key: the workers share them), checks it,
+ * and notes its county (its patches). */
 static tb_code
 load_offices(server *srv, tb_err *err)
 {
     server_config *c = srv->cfg;
+    srv->offices = tb_xcalloc(c->office_count + 1, sizeof *srv->offices);
     srv->profiles = tb_arena_array(srv->arena, c->office_count, sizeof *srv->profiles);
     for (size_t i = 0; i < c->office_count; i++) {
         server_office *o = &c->offices[i];
-        const tpl_office *p = tpl_office_load(o->dir, srv->arena, err);
-        if (p == NULL)
+        if (!(srv->offices[i] = render_office_open(o->dir, err)))
             return err->code;
+        const tpl_office *p = render_office_profile(srv->offices[i]);
         if (p->id && strcmp(p->id, o->id) != 0)
             return tb_err_set(err, TB_EINVAL, "%s: [office %s] names a directory whose "
                               "office.xml has id '%s'", c->path, o->id, p->id);
@@ -131,6 +133,9 @@ done:
     if (srv->workers)
         workers_stop(srv);
     numbering_free(srv);
+    for (size_t i = 0; srv->offices && i < cfg->office_count; i++)
+        render_office_close(srv->offices[i]);
+    free(srv->offices);
     tb_arena_free(srv->arena);
     free(srv);
     return rc;

@@ -85,7 +85,8 @@ typedef struct issue_turn {
 
 struct server {
     server_config *cfg;
-    const tpl_office **profiles; /* office.xml of each office, loaded once */
+    render_office **offices;     /* each office read once (profile, templates, seal, key) */
+    const tpl_office **profiles; /* their office.xml */
     tb_arena *arena;
     struct MHD_Daemon *mhd;
     worker *workers;

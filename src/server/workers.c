@@ -117,8 +117,9 @@ tb_code
 workers_start(server *srv, tb_err *err)
 {
     srv->workers = tb_xcalloc((size_t)srv->worker_count, sizeof *srv->workers);
-    /* Everything a worker needs is loaded here, on one thread, before any worker runs: stores,
-     * office profiles, templates, fonts, seals, keys. */
+    /* Everything a worker needs is loaded here, on one thread, before any worker runs: its
+     * store, and per office its fonts and maps on the office read once (templates, seal and
+     * key are the office's, shared read-only). */
     for (int i = 0; i < srv->worker_count; i++) {
         worker *w = &srv->workers[i];
         w->srv = srv;
@@ -128,7 +129,7 @@ workers_start(server *srv, tb_err *err)
         w->offices = tb_xcalloc(srv->cfg->office_count, sizeof *w->offices);
         for (size_t o = 0; o < srv->cfg->office_count; o++) {
             const server_office *so = &srv->cfg->offices[o];
-            if (!(w->offices[o] = render_ctx_open(so->dir, so->imagery, err)))
+            if (!(w->offices[o] = render_ctx_for(srv->offices[o], so->imagery, err)))
                 return err->code;
         }
     }
