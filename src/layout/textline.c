@@ -50,6 +50,8 @@ struct tl_para {
     tl_line *lines;
     size_t nlines, cap;
     double size, pitch;
+    double first_w, rest_w; /* the widths of the last tl_para_break */
+    bool justified;
 };
 
 static bool
@@ -315,8 +317,9 @@ justify(tl_para *p, size_t s, size_t e, double avail)
     spread(p, s, e, GAP_ANY, cell / 3, slack);
 }
 
-size_t
-tl_para_break(tl_para *p, double first_w, double rest_w, bool justify_lines)
+/* Breaks into lines `narrower` points short of first_w / rest_w, justified to the full widths. */
+static size_t
+break_lines(tl_para *p, double first_w, double rest_w, bool justify_lines, double narrower)
 {
     p->nlines = 0;
     for (size_t i = 0; i < p->n; i++) {
@@ -329,7 +332,7 @@ tl_para_break(tl_para *p, double first_w, double rest_w, bool justify_lines)
             p->ch[i].shift = -p->ch[i].width;
     size_t s = 0;
     while (s < p->n) {
-        double avail = p->nlines == 0 ? first_w : rest_w;
+        double full = p->nlines == 0 ? first_w : rest_w, avail = full - narrower;
         double w = 0;
         size_t i = s, last_break = s;
         bool overflow = false;
@@ -372,13 +375,26 @@ tl_para_break(tl_para *p, double first_w, double rest_w, bool justify_lines)
             p->ch[k].adv = 0;
         bool last = e >= p->n || p->ch[e].forced;
         if (justify_lines && !last)
-            justify(p, s, e, avail);
+            justify(p, s, e, full);
         line_add(p, s, e);
         s = e;
     }
     if (p->nlines == 0)
         line_add(p, 0, 0);
     return p->nlines;
+}
+
+size_t
+tl_para_break(tl_para *p, double first_w, double rest_w, bool justify_lines)
+{
+    p->first_w = first_w, p->rest_w = rest_w, p->justified = justify_lines;
+    return break_lines(p, first_w, rest_w, justify_lines, 0);
+}
+
+size_t
+tl_para_rebreak(tl_para *p, double narrower)
+{
+    return break_lines(p, p->first_w, p->rest_w, p->justified, narrower);
 }
 
 /* Words of 公文 titles a line must not split (Pango has no Chinese dictionary): a break inside
@@ -527,6 +543,21 @@ size_t
 tl_para_line_chars(const tl_para *p, size_t line)
 {
     return line < p->nlines ? p->lines[line].end - p->lines[line].start : 0;
+}
+
+double
+tl_para_line_measure(const tl_para *p, size_t line)
+{
+    return line == 0 ? p->first_w : p->rest_w;
+}
+
+bool
+tl_para_line_justified(const tl_para *p, size_t line)
+{
+    if (!p->justified || line + 1 >= p->nlines)
+        return false;
+    size_t e = p->lines[line].end;
+    return e < p->n && !p->ch[e].forced;
 }
 
 size_t

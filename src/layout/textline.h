@@ -37,6 +37,12 @@ void tl_para_free(tl_para *p); /* NULL ok */
  * width.  Returns the line count (at least 1).  May be called again with other widths. */
 size_t tl_para_break(tl_para *p, double first_w, double rest_w, bool justify);
 
+/* Sets the paragraph again with the widths of its last tl_para_break, but with its lines broken
+ * `narrower` points short of those widths and justified to them: the character spacing is
+ * loosened, so the text takes more lines (GB/T 9704 7.2.4 调整字距).  0 restores the ordinary
+ * setting.  Returns the line count. */
+size_t tl_para_rebreak(tl_para *p, double narrower);
+
 /* Titles: the fewest lines of at most max_w, as equal in length as the break opportunities
  * allow (a trapezoid or diamond, never a full line and a stub), preferring breaks after
  * punctuation and function words, honouring forced breaks. */
@@ -45,6 +51,9 @@ size_t tl_para_break_balanced(tl_para *p, double max_w);
 size_t tl_para_line_count(const tl_para *p);
 double tl_para_line_width(const tl_para *p, size_t line);
 size_t tl_para_line_chars(const tl_para *p, size_t line); /* characters, for tests */
+/* The width line `line` was broken to (its measure), and whether it is justified to it. */
+double tl_para_line_measure(const tl_para *p, size_t line);
+bool tl_para_line_justified(const tl_para *p, size_t line);
 /* The line's text: *start points into the paragraph's text (forced breaks removed); returns
  * its length in bytes. */
 size_t tl_para_line_text(const tl_para *p, size_t line, const char **start);

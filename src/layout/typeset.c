@@ -31,9 +31,13 @@
 #define TABLE_PT 10.5     /* 5号 */
 /* A page shared by body text and the signature block may take at most this many extra lines
  * (a pitch of at least 80 % of the grid's: 23.2 pt for 16 pt characters, still more than single
- * spacing) before body text is taken onto the next page instead. */
+ * spacing) before body text is taken onto the next page instead.  When taking text over would
+ * leave a page short by more than its line spacing may open (below), the seal page may be set
+ * down to 75 % (21.7 pt), the lesser evil. */
 #define MAX_TIGHTEN_LINES 5
 #define MIN_PITCH (0.8 * PITCH)
+#define LAST_RESORT_LINES 8
+#define LAST_RESORT_PITCH (0.75 * PITCH)
 
 typedef enum item_kind { IT_TEXT, IT_RULE, IT_BOX, IT_PANEL, IT_SEAL, IT_LEADER } item_kind;
 
@@ -42,6 +46,7 @@ typedef struct item {
     bool grid;       /* TEXT: y is the grid slot `slot` on the page's pitch */
     bool body;       /* body text: the seal page must carry some */
     bool annex;      /* a line of the 附件说明 (moves with the body lines above it) */
+    bool loose;      /* a line of a justified paragraph whose character spacing may be loosened */
     double slot;
     double x, y;     /* TEXT: left edge and baseline (when not on the grid) */
     double w, h;     /* RULE: length and thickness; BOX, PANEL, SEAL: size; LEADER: right end */
@@ -86,6 +91,7 @@ typedef struct ts {
     size_t nsections, next_section, pending_section;
     const dt_origin *where; /* the element being set, for messages */
     bool annex;             /* setting the 附件说明 */
+    bool loose;             /* setting a justified body paragraph */
     tb_err *err;
     bool failed;
 } ts;
@@ -247,6 +253,7 @@ grid_line(ts *t, const tl_para *p, size_t line, double x, const double rgb[3], b
     it->line = line;
     it->body = body;
     it->annex = t->annex;
+    it->loose = t->loose;
     memcpy(it->rgb, rgb, 3 * sizeof *rgb);
     t->y = y_of_slot(cur(t), slot + 1);
     t->clear_y = 0;
@@ -439,7 +446,9 @@ body_text(ts *t, const tl_style *st, const dt_text *text, double indent, dt_alig
     if (!justify)
         indent = 0;
     tl_para_break(p, w - indent, w, justify);
+    t->loose = justify;
     grid_para(t, p, indent, 0, w, justify ? DT_ALIGN_LEFT : align, BLACK, true);
+    t->loose = false;
 }
 
 static void
@@ -554,6 +563,194 @@ movable_tail(const page *pg, int lines, double *first_slot)
     return k;
 }
 
+/* ---- the page before the seal page ---------------------------------------------------------
+ * When body text is taken onto the seal page, the page it leaves would end short.  A hand-setter
+ * keeps it full: first by loosening the character spacing of paragraphs on it (调整字距), each by
+ * one line, so the text reflows and the page's last lines run on to the seal page; what that
+ * cannot take, by opening the page's line spacing (调整行距) until its last line is on the
+ * block's foot again. */
+
+/* Loosening may shorten a paragraph's lines by at most two characters' width (28 characters
+ * become 26 set across the measure), in quarter-character steps, and must leave a last line of
+ * at least two characters; line spacing may open by at most four lines (22 over 18, 122 %). */
+#define MAX_LOOSEN (2 * CELL)
+#define LOOSEN_STEP (CELL / 4)
+#define MIN_LAST_CHARS 2
+#define MAX_SPREAD_LINES 4
+
+static bool
+lines_full(const tl_para *p)
+{
+    for (size_t k = 0; k < tl_para_line_count(p); k++)
+        if (tl_para_line_justified(p, k) &&
+            tl_para_line_width(p, k) < tl_para_line_measure(p, k) - 0.5)
+            return false;
+    return true;
+}
+
+/* The least loosening that makes p take exactly one more line, every line but the last still
+ * justified to the measure; INFINITY when none within MAX_LOOSEN does.  Leaves p as it was. */
+static double
+loosen_cost(tl_para *p)
+{
+    size_t n = tl_para_line_count(p);
+    double found = INFINITY;
+    if (n < 2)
+        return found; /* a one-line paragraph would only break into a loose line and a stub */
+    for (double d = LOOSEN_STEP; d <= MAX_LOOSEN + EPS && !isfinite(found); d += LOOSEN_STEP) {
+        size_t m = tl_para_rebreak(p, d);
+        if (m > n + 1)
+            break;
+        if (m == n + 1 && tl_para_line_chars(p, m - 1) >= MIN_LAST_CHARS && lines_full(p))
+            found = d;
+    }
+    tl_para_rebreak(p, 0);
+    return found;
+}
+
+static item *
+insert_item(page *pg, size_t at)
+{
+    if (pg->n == pg->cap) {
+        pg->cap = pg->cap ? 2 * pg->cap : 32;
+        pg->items = tb_xrealloc(pg->items, pg->cap * sizeof *pg->items);
+    }
+    memmove(pg->items + at + 1, pg->items + at, (pg->n - at) * sizeof *pg->items);
+    pg->n++;
+    return &pg->items[at];
+}
+
+/* Loosens up to `want` paragraphs with lines on pg, cheapest first, by one line each: each gets
+ * a line item more and everything after it on the page moves down a slot (below the page's last
+ * line, to be taken over).  Returns the lines gained. */
+typedef struct loosening {
+    tl_para **para;
+    double *cost;
+    size_t n;
+    int possible; /* paragraphs that can take a line more */
+} loosening;
+
+static loosening
+loosen_candidates(const page *pg)
+{
+    loosening l = {g_new0(tl_para *, pg->n + 1), g_new0(double, pg->n + 1), 0, 0};
+    for (size_t i = 0; i < pg->n && !pg->fixed; i++) {
+        const item *it = &pg->items[i];
+        if (it->kind != IT_TEXT || !it->loose || (l.n && l.para[l.n - 1] == it->para))
+            continue;
+        l.para[l.n] = (tl_para *)it->para; /* the paragraphs are the typesetter's own */
+        l.cost[l.n] = loosen_cost(l.para[l.n]);
+        l.possible += isfinite(l.cost[l.n++]);
+    }
+    return l;
+}
+
+/* The lines short the page would end after take_over. */
+static int
+take_over_leaves(const page *pg)
+{
+    double first = 0;
+    movable_tail(pg, 2, &first);
+    loosening l = loosen_candidates(pg);
+    int left = pg->lines - (int)first - l.possible;
+    g_free(l.para);
+    g_free(l.cost);
+    return left > 0 ? left : 0;
+}
+
+static int
+loosen_page(page *pg, int want)
+{
+    if (pg->fixed || want <= 0)
+        return 0;
+    loosening l = loosen_candidates(pg);
+    tl_para **cand = l.para;
+    double *cost = l.cost;
+    size_t nc = l.n;
+    int gained = 0;
+    while (gained < want) {
+        size_t best = nc;
+        for (size_t c = 0; c < nc; c++)
+            if (isfinite(cost[c]) && (best == nc || cost[c] < cost[best]))
+                best = c;
+        if (best == nc)
+            break;
+        tl_para *p = cand[best];
+        tl_para_rebreak(p, cost[best]);
+        cost[best] = INFINITY;
+        size_t last = pg->n;
+        for (size_t i = 0; i < pg->n; i++)
+            if (pg->items[i].kind == IT_TEXT && pg->items[i].para == p)
+                last = i;
+        item *it = insert_item(pg, last + 1);
+        *it = pg->items[last];
+        it->line++;
+        it->slot++;
+        it->x = 0; /* body_text's continuation lines start at the margin */
+        for (size_t i = last + 2; i < pg->n; i++)
+            if (pg->items[i].grid)
+                pg->items[i].slot++;
+        gained++;
+    }
+    g_free(cand);
+    g_free(cost);
+    return gained;
+}
+
+/* Takes body text from the end of the current page onto a new one: at least its last two body
+ * lines, with the 附件说明 after them, and keeps the page it leaves full (above).  Returns the
+ * last slot taken onto the new page. */
+static double
+take_over(ts *t)
+{
+    page *pg = cur(t);
+    double first = 0;
+    movable_tail(pg, 2, &first);
+    loosen_page(pg, pg->lines - (int)first);
+    size_t k = movable_tail(pg, 2, &first), over = 0;
+    while (over < pg->n && pg->items[pg->n - 1 - over].grid &&
+           pg->items[pg->n - 1 - over].slot >= pg->lines - EPS)
+        over++;
+    if (over > k) {
+        k = over;
+        first = pg->items[pg->n - k].slot;
+    }
+    item *moved = g_new(item, k + 1);
+    memcpy(moved, pg->items + pg->n - k, k * sizeof *moved);
+    pg->n -= k;
+    int left = (int)(pg->lines - first);
+    if (left > 0 && left <= MAX_SPREAD_LINES && !pg->fixed && first > pg->from + 1) {
+        pg->pitch = (block_h(pg) - pg->from * PITCH) / (first - pg->from);
+        pg->lines = (int)first;
+    }
+    bool ok = new_page(t, false);
+    double last = -1;
+    for (size_t i = 0; ok && i < k; i++) {
+        item *it = add_item(t, IT_TEXT);
+        *it = moved[i];
+        it->slot -= first;
+        last = it->slot;
+    }
+    g_free(moved);
+    return last;
+}
+
+/* Sets page pg with up to max_extra more lines, at a pitch of at least min_pitch, so that the
+ * sealed block starting at slot s fits; false (pg unchanged) when it cannot. */
+static bool
+tighten(page *pg, double s, double d, size_t after, int max_extra, double min_pitch)
+{
+    for (int extra = 1; extra <= max_extra && !pg->fixed; extra++) {
+        double pitch = (block_h(pg) - pg->from * PITCH) / (pg->lines - pg->from + extra);
+        if (pitch >= min_pitch && sealed_fits(pg, s, pitch, pg->lines + extra, d, after)) {
+            pg->pitch = pitch;
+            pg->lines += extra;
+            return true;
+        }
+    }
+    return false;
+}
+
 static void
 signature(ts *t, const dt_block *b, const dt_block *next)
 {
@@ -581,32 +778,13 @@ signature(ts *t, const dt_block *b, const dt_block *next)
     double s = slot_at(pg, t->y);
     if (!sealed_fits(pg, s, pg->pitch, pg->lines, d, after)) {
         /* Tighten the page's line pitch so the block fits beside the body … */
-        bool done = false;
-        for (int extra = 1; extra <= MAX_TIGHTEN_LINES && !pg->fixed && !done; extra++) {
-            double pitch = (block_h(pg) - pg->from * PITCH) / (pg->lines - pg->from + extra);
-            if (pitch >= MIN_PITCH && sealed_fits(pg, s, pitch, pg->lines + extra, d, after)) {
-                pg->pitch = pitch;
-                pg->lines += extra;
-                done = true;
-            }
-        }
+        bool done = tighten(pg, s, d, after, MAX_TIGHTEN_LINES, MIN_PITCH);
+        if (!done && take_over_leaves(pg) > MAX_SPREAD_LINES)
+            done = tighten(pg, s, d, after, LAST_RESORT_LINES, LAST_RESORT_PITCH);
         if (!done) {
-            /* … else take the last two body lines onto the next page, never a seal alone. */
-            double first = 0;
-            size_t k = movable_tail(pg, 2, &first);
-            item *moved = g_new(item, k + 1);
-            memcpy(moved, pg->items + pg->n - k, k * sizeof *moved);
-            pg->n -= k;
-            bool ok = new_page(t, false);
-            double last = -1;
-            for (size_t i = 0; ok && i < k; i++) {
-                item *it = add_item(t, IT_TEXT);
-                *it = moved[i];
-                it->slot -= first;
-                last = it->slot;
-            }
-            g_free(moved);
-            if (!ok)
+            /* … else take body text onto the next page, never a seal alone. */
+            double last = take_over(t);
+            if (t->failed)
                 return;
             pg = cur(t);
             s = last + 1;

@@ -2,10 +2,12 @@
 # GB/T 9704 conformance of the typesetter, judged by independent tools: typeset_samples sets
 # sample doctrees through typeset_doc, then qpdf, pdffonts, pdftotext -bbox-layout and pdftoppm
 # measure the PDFs.  Prints the measured figures.
-# Usage: typeset_conformance.sh <typeset_samples> <source dir>
+# With the tuban binary as well, the sample notices are rendered and measured too.
+# Usage: typeset_conformance.sh <typeset_samples> <source dir> [<tuban>]
 set -uo pipefail
 samples=${1:?typeset_samples binary}
 src=${2:?source dir}
+tuban=${3:-}
 . "$src/tests/integration/lib.sh"
 
 out=$work/out
@@ -23,10 +25,22 @@ for pdf in "$out"/*.pdf; do
   qpdf --json --json-key=outlines "$pdf" >"$work/${name%.pdf}.outlines.json" 2>/dev/null
 done
 
+if [ -n "$tuban" ]; then
+  sample_office "$work/office"
+  bash "$src/scripts/make-sample-keys.sh" "$work/office" 2>/dev/null
+  SOURCE_DATE_EPOCH=1732060800 "$tuban" render notice --office "$work/office" --date 2024-11-20 \
+    --imagery "$src/samples/basemap.tif" --patches "$src/samples/patches.gpkg" --out "$work/notices" \
+    >/dev/null 2>"$work/notices.err"
+  check "the sample notices render" test $? -eq 0
+  for pdf in "$work"/notices/*.pdf; do
+    pdftotext -bbox-layout "$pdf" "$work/$(basename "${pdf%.pdf}").html"
+  done
+fi
+
 # One Python judge over all documents: each check prints "ok: ..." or "FAIL: ..." and figures.
-python3 - "$work" "$out/summary.txt" >"$work/judge" 2>&1 <<'PY'
+python3 - "$work" "$out/summary.txt" "${tuban:+$work/notices}" >"$work/judge" 2>&1 <<'PY'
 import glob, html, os, re, sys
-work, summary_path = sys.argv[1], sys.argv[2]
+work, summary_path, notices = sys.argv[1], sys.argv[2], sys.argv[3]
 L, T, BW, BH, PAGE_H = 79.3701, 104.8819, 442.2047, 637.7953, 841.8898
 PITCH, CELL, MM = BH / 22, BW / 28, 72 / 25.4
 CLOSING = set("，。、；：！？）》」』】〕〗”’．")
@@ -168,14 +182,57 @@ check_numbers("conformance", pgs)
 heads = [i for i, p in enumerate(pgs, 1) if any("图斑编号" in l["text"] for l in p)]
 check("conformance: the table's head row repeated on every page it runs over", len(heads) >= 2, f"pages {heads}")
 
-# --- exact: the body ends on the last line of page 2 ----------------------------------------------
+# --- the page before the seal page: never short (GB/T 9704 7.2.4, docs/typesetting.md) -----------
+def foot_gap(page):
+    """How far the centre of a page's last 3号 line sits above the centre of the grid's last line."""
+    lines = body_lines(page)
+    return (T + BH - PITCH / 2) - max((l["y0"] + l["y1"]) / 2 for l in lines) if lines else None
+
+def pages_full(name, pgs, seal_page):
+    gaps = {i: foot_gap(pgs[i - 1]) for i in range(1, seal_page)}
+    check(f"{name}: every page before the seal page ends on the block's last line (not short)",
+          all(g is not None and abs(g) < PITCH / 4 for g in gaps.values()),
+          ", ".join(f"p{i} {g:.1f} pt" if g is not None else f"p{i} empty" for i, g in gaps.items()) or "seal on page 1")
+
+def steps_of(page):
+    ys = sorted(l["y0"] for l in body_lines(page) if abs(l["y1"] - l["y0"] - body_lines(page)[0]["y1"] + body_lines(page)[0]["y0"]) < 0.3)
+    return [b - a for a, b in zip(ys, ys[1:])]
+
+def chars_of_full_lines(pgs, upto):
+    """(characters, indent included) of every CJK line set across the whole measure."""
+    return [len(l["text"]) + round((l["x0"] - L) / CELL) for p in pgs[:upto] for l in body_lines(p)
+            if han_only(l["text"]) and l["x1"] > L + BW - CELL / 2]
+
+for name in ("conformance", "upward", "extras"):
+    pages_full(name, pages(name), int(summary[name]["seal_page"]))
+
+# --- exact: one-line paragraphs end on the last line of page 2 ------------------------------------
 pgs = pages("exact")
 s = summary["exact"]
 n = [len(body_lines(p)) for p in pgs]
-check("exact: body fills page 1 (22 lines); the block needs more than tightening gives (pitch ≥ 80 %), "
-      "so the seal page carries two body lines taken over from page 2",
+check("exact: the block needs more than tightening gives (pitch ≥ 80 %), so the seal page carries two "
+      "body lines taken over from page 2",
       n[0] == 22 and n[1] == 20 and int(s["seal_page"]) == len(pgs) == 3 and n[-1] == 2 + 2, f"lines per page {n}")
+pages_full("exact", pgs, 3)
+st = steps_of(pgs[1])
+check("exact: no paragraph can take a line more, so page 2's 20 lines are spaced evenly over the block (BH / 20)",
+      st and all(abs(x - BH / 20) < 0.05 for x in st), f"steps {min(st):.2f}..{max(st):.2f} pt, grid {PITCH:.2f}")
 
+# --- exactpara: paragraphs of several lines end on the last line of page 2 ------------------------
+pgs = pages("exactpara")
+n = [len(body_lines(p)) for p in pgs]
+check("exactpara: pages 1 and 2 keep 22 lines; two lines run on to the seal page with the block",
+      n == [22, 22, 4] and int(summary["exactpara"]["seal_page"]) == 3, f"lines per page {n}")
+pages_full("exactpara", pgs, 3)
+st = steps_of(pgs[1])
+check("exactpara: page 2's lines stay on the 28.99 pt grid", st and all(abs(x - PITCH) < 0.05 for x in st),
+      f"{len(st)} steps")
+full = chars_of_full_lines(pgs, 2)
+loose = [c for c in full if c != 28]
+check("exactpara: two paragraphs loosened by a line each (26–27 characters across the measure), the other lines 28",
+      8 <= len(loose) <= 10 and all(26 <= c <= 27 for c in loose), f"{len(full)} full lines, loosened {loose}")
+
+# --- exactnote: the 附件说明 ends on the last line of page 2, a 附注 follows --------------------------
 pgs = pages("exactnote")
 last = pgs[-1]
 texts = [l["text"] for l in sorted(body_lines(last), key=lambda l: l["y0"])]
@@ -183,6 +240,21 @@ check("exactnote: the 附件说明 goes over whole, with two body lines above it
       int(summary["exactnote"]["seal_page"]) == len(pgs) == 3 and len(texts) >= 8
       and texts[2].startswith("附件：1.") and texts[3].startswith("2.") and texts[0].startswith("本段")
       and texts[-2].startswith("（联系人"), " | ".join(texts))
+pages_full("exactnote", pgs, 3)
+n2 = len(body_lines(pgs[1]))
+st = steps_of(pgs[1])
+loose = [c for c in chars_of_full_lines(pgs[1:2], 1) if c != 28]
+check("exactnote: on page 2 three paragraphs take a line more each, and the line spacing opens by the two "
+      "lines left (20 lines, BH / 20)", n2 == 20 and loose and all(26 <= c <= 27 for c in loose)
+      and st and all(abs(x - BH / 20) < 0.05 for x in st), f"{n2} lines, loosened {loose}, steps {min(st):.2f} pt")
+
+# --- endline21: the body ends one line before the foot of page 2 -----------------------------------
+pgs = pages("endline21")
+st = steps_of(pgs[1])
+pitch = sorted(st)[len(st) // 2]
+check("endline21: the block fits on page 2 once its line pitch is tightened (≥ 80 % of the grid)",
+      len(pgs) == 2 and int(summary["endline21"]["seal_page"]) == 2 and 0.8 * PITCH - 0.05 <= pitch < PITCH - 1,
+      f"pitch {pitch:.2f} pt")
 
 # --- short1: the signature block lacks one line: the page is tightened, not broken -------------
 pgs = pages("short1")
@@ -262,6 +334,24 @@ both = [i for i, p in enumerate(pgs, 1) if {"2", "3"} <= {m.group(1) for l in p 
 check("extras: two 95 mm figures (with panel captions) on one page", both, f"pages {both}")
 check("extras: watermark on every page", all({"样", "稿"} <= {l["text"] for l in p} for p in pgs))
 no_closing_at_start("extras", pgs)
+
+# --- the sample notices: the seal page carries body text, no page before it ends short ------------
+for pdf in sorted(glob.glob(f"{notices}/*.pdf")) if notices else []:
+    name = os.path.basename(pdf)[:-4]
+    pgs = pages(name)
+    dated = [i for i, p in enumerate(pgs, 1) for l in body_lines(p)
+             if l["text"] == "2024年11月20日" and l["x0"] > L + BW / 2]
+    if not dated:
+        check(f"{name}: the 成文日期 found", False)
+        continue
+    seal_page = dated[0]
+    date_y = min(l["y0"] for l in body_lines(pgs[seal_page - 1]) if l["text"] == "2024年11月20日")
+    above = [l for l in body_lines(pgs[seal_page - 1]) if l["y1"] < date_y - 3 * PITCH]
+    pages_full(name, pgs, seal_page)
+    st = steps_of(pgs[seal_page - 1])
+    check(f"{name}: the seal page (p{seal_page}) carries body text, its pitch at least 75 % of the grid",
+          len(above) >= 2 and st and min(st) >= 0.75 * PITCH - 0.05,
+          f"{len(above)} lines above the block, pitch {min(st):.2f}..{max(st):.2f} pt")
 
 # --- upward: 上行文 with 签发人 ---------------------------------------------------------------------
 pgs = pages("upward")

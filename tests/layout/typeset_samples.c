@@ -81,7 +81,8 @@ body(blocks *bl, int paragraphs, int seed)
     }
 }
 
-/* A paragraph of exactly `chars` ideographs: chars ≤ 26 takes one line (after the indent). */
+/* A paragraph of exactly `chars` ideographs: chars ≤ 26 takes one line (after the indent), each
+ * further 28 one more. */
 static void
 han_line(blocks *bl, int chars)
 {
@@ -226,8 +227,13 @@ conformance(job *j, tb_arena *a)
     free(bl.b);
 }
 
-/* The body ends exactly on the last line of page 2 (plain format: 22 lines a page): the page is
- * tightened to take the signature block. */
+/* Four lines whose last holds 24 characters: loosened by a little over a character a line, it
+ * takes a fifth. */
+#define LOOSENABLE 106
+
+/* The body, one-line paragraphs, ends exactly on the last line of page 2 (plain format: 22 lines
+ * a page): two lines go over to the seal page, no paragraph can take a line more, so page 2's
+ * line spacing opens until its last line is on the block's foot again. */
 static void
 exact(job *j, tb_arena *a)
 {
@@ -241,13 +247,46 @@ exact(job *j, tb_arena *a)
     free(bl.b);
 }
 
+/* The body, paragraphs of several lines, ends exactly on the last line of page 2: two paragraphs
+ * on page 2 are loosened by a line each, so page 2 stays full and its last two lines run on to
+ * the seal page. */
+static void
+exact_paragraphs(job *j, tb_arena *a)
+{
+    blocks bl = {.a = a};
+    for (int i = 0; i < 11; i++)
+        han_line(&bl, LOOSENABLE);
+    signature(&bl);
+    dt_doc doc = {.format = DT_FORMAT_PLAIN, .blocks = bl.b, .block_count = bl.n};
+    emit(j, "exactpara", &doc, TB_OK);
+    free(bl.b);
+}
+
+/* The body ends on line 21 of page 2: the block fits once page 2's line pitch is tightened. */
+static void
+one_line_before(job *j, tb_arena *a)
+{
+    blocks bl = {.a = a};
+    for (int i = 0; i < 43; i++)
+        han_line(&bl, 10 + i % 17);
+    signature(&bl);
+    dt_doc doc = {.format = DT_FORMAT_PLAIN, .blocks = bl.b, .block_count = bl.n};
+    emit(j, "endline21", &doc, TB_OK);
+    free(bl.b);
+}
+
 /* The 附件说明 ends on the last line of page 2 and a two-line 附注 follows the date: more than
- * tightening can take, so the body lines above the 附件说明 go over with it. */
+ * tightening can take, so the body lines above the 附件说明 go over with it; three paragraphs on
+ * page 2 take a line more each, and page 2's line spacing opens by the two lines left. */
 static void
 exact_with_note(job *j, tb_arena *a)
 {
     blocks bl = {.a = a};
-    for (int i = 0; i < 41; i++)
+    for (int i = 0; i < 22; i++)
+        han_line(&bl, 10 + i % 17);
+    for (int i = 0; i < 3; i++)
+        han_line(&bl, LOOSENABLE);
+    for (int i = 0; i < 7; i++)
         han_line(&bl, 10 + i % 17);
     dt_text *items = tb_arena_array(a, 2, sizeof *items);
     items[0] = text(a, "违法用地图斑清单");
@@ -431,6 +470,8 @@ main(int argc, char **argv)
     conformance(&j, a);
     exact(&j, a);
     exact_with_note(&j, a);
+    exact_paragraphs(&j, a);
+    one_line_before(&j, a);
     short_by_one(&j, a);
     cc_three_lines(&j, a);
     tall_cell(&j, a);

@@ -179,6 +179,28 @@ test_nobreak_and_forced_breaks(void **state)
 }
 
 /* Titles: balanced lines, not a full line and a stub, and common words kept whole. */
+/* tl_para_rebreak: lines broken short of the measure, still justified to it, and back. */
+static void
+test_loosened(void **state)
+{
+    (void)state;
+    tl_para *p = tl_para_new_str(tf, &body, text);
+    double w = GW_BLOCK_W_PT, indent = 2 * GW_CHAR_PITCH_PT;
+    size_t n = tl_para_break(p, w - indent, w, true);
+    size_t first = tl_para_line_chars(p, 0);
+    size_t m = tl_para_rebreak(p, 2 * GW_CHAR_PITCH_PT);
+    assert_true(m >= n);
+    assert_true(tl_para_line_chars(p, 0) < first); /* fewer characters a line … */
+    for (size_t k = 0; k + 1 < m; k++) {          /* … set across the same measure */
+        assert_true(tl_para_line_justified(p, k));
+        assert_true(fabs(tl_para_line_width(p, k) - tl_para_line_measure(p, k)) < 0.5);
+    }
+    assert_int_equal(tl_para_rebreak(p, 0), n);
+    assert_int_equal(tl_para_line_chars(p, 0), first);
+    assert_false(tl_para_line_justified(p, n - 1)); /* the last line stays ragged */
+    tl_para_free(p);
+}
+
 static void
 test_balanced_title(void **state)
 {
@@ -204,6 +226,7 @@ main(void)
         cmocka_unit_test(test_justified_to_the_block),
         cmocka_unit_test(test_push_in),
         cmocka_unit_test(test_nobreak_and_forced_breaks),
+        cmocka_unit_test(test_loosened),
         cmocka_unit_test(test_balanced_title),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
