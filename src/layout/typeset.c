@@ -1283,9 +1283,11 @@ paginate(ts *t)
         case DT_CONTENTS: contents(t); break;
         }
     }
-    t->where = NULL;
+    static const dt_origin colophon_origin = {NULL, "the 版记 (抄送, 印发机关和印发日期)", NULL};
+    t->where = &colophon_origin;
     if (!t->failed && doc->colophon)
         colophon(t, doc->colophon);
+    t->where = NULL;
     for (; t->pending_section < t->next_section; t->pending_section++)
         t->sections[t->pending_section].page = (int)t->npages;
 }

@@ -186,9 +186,9 @@ expect_refusal "schema violation: file:line:column and a hint" \
   render notice --office "$broken" --patches "$src/samples/patches.gpkg"
 # The template's page limit: exceeded, the message names the record and the template place.
 cp "$office/notice.xml" "$broken/notice.xml"
-sed -i 's/kind="notice">/kind="notice" page-limit="5">/' "$broken/notice.xml"
+sed -i 's/kind="notice">/kind="notice" page-limit="4">/' "$broken/notice.xml"
 expect_refusal "page-limit from the template: the record and template line that did not fit" \
-  "page limit of 5 pages; stopped at record " \
+  "page limit of 4 pages; stopped at record " \
   render notice --office "$broken" --imagery "$src/samples/basemap.tif" --jobs 1 --patches "$src/samples/patches.gpkg"
 check "... and the template place (templates/_base/patch-maps.xml:N)" grep -q "(templates/_base/patch-maps.xml:[0-9]*)" "$work/stderr"
 # Patch files that lack what the wording needs are refused, never addressed to a code.
