@@ -9,6 +9,8 @@ packages=(
   libcmocka-dev libjansson-dev libxlsxwriter-dev zlib1g-dev libqrencode-dev
   # RFC 3161 time stamps over HTTP (libgdal-dev already pulls in a libcurl -dev)
   libcurl4-openssl-dev
+  # ICU: the dictionary word boundaries titles are broken at (src/layout/textline.c)
+  libicu-dev
   # the daemon (src/server): libmicrohttpd; curl drives it in the tests
   libmicrohttpd-dev curl
   # fonts: Noto CJK (小标宋 stand-in, 黑体) and TeX Live's Fandol (仿宋, 楷体, 宋体)

@@ -12,6 +12,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicode/ubrk.h>
+#include <unicode/ustring.h>
 
 #define TL_EPS 0.01
 
@@ -397,44 +399,90 @@ tl_para_rebreak(tl_para *p, double narrower)
     return break_lines(p, p->first_w, p->rest_w, p->justified, narrower);
 }
 
-/* Words of 公文 titles a line must not split (Pango has no Chinese dictionary): a break inside
- * one costs much more than an uneven line. */
+/* Words of 公文 titles a line must not split: a break inside one costs much more than an uneven
+ * line.  ICU's dictionary (below) knows the language's words but not the trade's: it splits
+ * 图斑, 整改 and 卫片 and reads 违法用地图斑 as 用|地图|斑; these words win over it. */
 static const char *const title_words[] = {
     "卫片执法", "违法用地", "图斑", "整改", "验收", "工作", "通知", "报告", "请示", "意见", "方案",
     "年度", "自然资源", "人民政府", "办公室", "办事处", "开展", "做好", "加强", "关于", "限期",
     "衔接", "变更调查", "土地", "耕地", "永久基本农田", "执法", "监察", "问责", "约谈", "情况",
     "总结", "批复", "函", "规划", "管理", "实施", "进一步", "专项", "行动", "检查", "核查",
+    "排查", "宅基地", "国土空间",
 };
 
-/* True when a line ending before character `at` would cut one of title_words. */
-static bool
-inside_word(const tl_para *p, size_t at)
+enum word_place { WORD_NONE, WORD_INSIDE, WORD_EDGE };
+
+/* Whether a line ending before character `at` would cut one of title_words (WORD_INSIDE) or end
+ * or start one (WORD_EDGE). */
+static enum word_place
+title_word_at(const tl_para *p, size_t at)
 {
     const char *here = p->text + p->ch[at].byte;
+    size_t before = (size_t)(here - p->text), after = p->len - before;
+    enum word_place place = WORD_NONE;
     for (size_t w = 0; w < sizeof title_words / sizeof *title_words; w++) {
         const char *word = title_words[w];
         size_t len = strlen(word);
         /* Every way the word could straddle `here`: starting 1..len-1 bytes before it. */
         for (size_t back = 3; back < len; back += 3)
-            if ((size_t)(here - p->text) >= back && strncmp(here - back, word, len) == 0)
-                return true;
+            if (before >= back && strncmp(here - back, word, len) == 0)
+                return WORD_INSIDE;
+        if ((before >= len && strncmp(here - len, word, len) == 0) ||
+            (after >= len && strncmp(here, word, len) == 0))
+            place = WORD_EDGE;
     }
-    return false;
+    return place;
+}
+
+/* The word boundaries of ICU's dictionary break iterator for Chinese (Pango's log attributes
+ * give none inside runs of Han): boundary[i] is true when a word starts at character i. */
+static bool *
+word_boundaries(const tl_para *p)
+{
+    bool *boundary = tb_xcalloc(p->n + 1, sizeof *boundary);
+    UErrorCode e = U_ZERO_ERROR;
+    int32_t units = 0;
+    u_strFromUTF8(NULL, 0, &units, p->text, (int32_t)p->len, &e);
+    UChar *u16 = tb_xmalloc_array((size_t)units + 1, sizeof *u16);
+    e = U_ZERO_ERROR;
+    u_strFromUTF8(u16, units + 1, NULL, p->text, (int32_t)p->len, &e);
+    UBreakIterator *bi = U_SUCCESS(e) ? ubrk_open(UBRK_WORD, "zh", u16, units, &e) : NULL;
+    if (bi == NULL || U_FAILURE(e)) { /* no dictionary: every character may end a line */
+        for (size_t i = 0; i <= p->n; i++)
+            boundary[i] = true;
+    } else {
+        /* UTF-16 offsets to characters: one unit a character, two beyond the BMP. */
+        size_t i = 0;
+        int32_t at = 0;
+        for (int32_t b = ubrk_first(bi); b != UBRK_DONE; b = ubrk_next(bi)) {
+            for (; at < b && i < p->n; i++)
+                at += g_utf8_get_char(p->text + p->ch[i].byte) > 0xFFFF ? 2 : 1;
+            if (at == b)
+                boundary[i] = true;
+        }
+    }
+    if (bi)
+        ubrk_close(bi);
+    free(u16);
+    return boundary;
 }
 
 /* A good place to end a title line: after punctuation or a function word (的, 于, 和 …), never
- * inside a known word. */
+ * inside a word of title_words or of the dictionary (strict: not at all). */
 static double
-break_penalty(const tl_para *p, size_t at)
+break_penalty(const tl_para *p, const bool *boundary, size_t at, bool strict)
 {
     if (at == 0 || at >= p->n || p->ch[at].forced)
         return 0;
     const tl_char *prev = &p->ch[at - 1];
-    double cell = p->size;
-    if (inside_word(p, at))
-        return 30 * cell * cell;
+    double cell = p->size, inside = strict ? INFINITY : 30 * cell * cell;
+    enum word_place place = title_word_at(p, at);
+    if (place == WORD_INSIDE)
+        return inside;
     if (is_punct(prev) || prev->cls == CL_SPACE)
         return 0;
+    if (place != WORD_EDGE && !boundary[at])
+        return inside;
     gunichar c = g_utf8_get_char(p->text + prev->byte);
     if (in_set(c, "的于和与及对"))
         return 0;
@@ -459,6 +507,7 @@ tl_para_break_balanced(tl_para *p, double max_w)
     size_t *from = tb_xmalloc_array(p->n + 2, sizeof *from);
     int *count = tb_xmalloc_array(p->n + 2, sizeof *count);
     size_t *ends = tb_xmalloc_array(p->n + 2, sizeof *ends), nends = 0;
+    bool *boundary = word_boundaries(p);
     for (size_t g = 0; g < nseg; g++) {
         size_t a = seg[g], b = seg[g + 1], m = 0;
         double total = 0;
@@ -472,9 +521,12 @@ tl_para_break_balanced(tl_para *p, double max_w)
         int lines = (int)ceil(total / max_w - TL_EPS);
         if (lines < 1)
             lines = 1;
-        /* Fewest lines first, then the least squared deviation from equal lines. */
+        /* The fewest lines that break between words only (one line more is worth it), else the
+         * fewest lines; then the least squared deviation from equal lines. */
         bool found = false;
-        for (; !found && lines <= (int)m; lines++) {
+        int fewest = lines;
+        for (int strict = 1; strict >= 0 && !found; strict--)
+        for (lines = fewest; !found && lines <= (strict ? fewest + 1 : (int)m); lines++) {
             double target = total / lines;
             for (size_t j = 0; j < m; j++)
                 cost[j] = INFINITY, count[j] = 0;
@@ -488,7 +540,7 @@ tl_para_break_balanced(tl_para *p, double max_w)
                         break;
                     if (!isfinite(cost[k]) || count[k] >= lines)
                         continue;
-                    double d = w - target, c = cost[k] + d * d + break_penalty(p, cand[j]);
+                    double d = w - target, c = cost[k] + d * d + break_penalty(p, boundary, cand[j], strict);
                     if (c < cost[j] || (c == cost[j] && count[k] + 1 < count[j])) {
                         cost[j] = c;
                         from[j] = k;
@@ -499,7 +551,7 @@ tl_para_break_balanced(tl_para *p, double max_w)
             found = isfinite(cost[m - 1]);
         }
         if (!found) { /* cannot happen short of a run wider than the line: keep greedy */
-            free(seg), free(cand), free(cost), free(from), free(count), free(ends);
+            free(seg), free(cand), free(cost), free(from), free(count), free(ends), free(boundary);
             return tl_para_break(p, max_w, max_w, false);
         }
         size_t first = nends;
@@ -521,7 +573,7 @@ tl_para_break_balanced(tl_para *p, double max_w)
         line_add(p, s, ends[k]);
         s = ends[k];
     }
-    free(seg), free(cand), free(cost), free(from), free(count), free(ends);
+    free(seg), free(cand), free(cost), free(from), free(count), free(ends), free(boundary);
     return p->nlines;
 }
 

@@ -218,6 +218,42 @@ test_balanced_title(void **state)
     tl_para_free(p);
 }
 
+/* Titles with words the built-in list does not hold: at every width no line ends inside one
+ * (ICU's dictionary), and one line more is taken rather than cut a word. */
+static void
+test_title_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *title, *words;
+    } cases[] = {
+        {"关于进一步加强和规范农村宅基地审批管理促进乡村振兴战略实施的通知",
+         "加强规范农村审批促进乡村振兴战略通知"},
+        {"示例县自然资源局关于东关村违法占用耕地建设养殖场问题处理情况的报告",
+         "资源违法占用耕地建设养殖问题处理情况报告"},
+    };
+    const tl_style title = {FONT_XIAOBIAOSONG, 22, 0};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+        for (int cells = 20; cells >= 10; cells--) {
+            tl_para *p = tl_para_new_str(tf, &title, cases[c].title);
+            size_t n = tl_para_break_balanced(p, cells * 22.0);
+            for (size_t k = 0; k + 1 < n; k++) {
+                const char *a, *b;
+                size_t la = tl_para_line_text(p, k, &a);
+                tl_para_line_text(p, k + 1, &b);
+                /* The two characters either side of the break, as one string. */
+                char pair[8] = {0};
+                memcpy(pair, a + la - 3, 3);
+                memcpy(pair + 3, b, 3);
+                for (const char *w = cases[c].words; *w; w += 6)
+                    if (memcmp(w, pair, 6) == 0)
+                        fail_msg("%d cells: '%s' cut after line %zu of '%s'", cells, pair, k,
+                                 cases[c].title);
+            }
+            tl_para_free(p);
+        }
+}
+
 int
 main(void)
 {
@@ -228,6 +264,7 @@ main(void)
         cmocka_unit_test(test_nobreak_and_forced_breaks),
         cmocka_unit_test(test_loosened),
         cmocka_unit_test(test_balanced_title),
+        cmocka_unit_test(test_title_words),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
