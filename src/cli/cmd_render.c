@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "importer.h"
 #include "render.h"
+#include "stats.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -31,7 +32,11 @@ render_help(void)
            "  monthly     月报: one per township that has 违法用地 patches and the county\n"
            "              roll-up (monthly-<code>.pdf, monthly-county.pdf); needs --db\n"
            "  tables      违法用地数据汇总表 and 违法用地分类统计表 at --date: tables.pdf\n"
-           "              (landscape) and tables.xlsx with the same figures; needs --out\n\n"
+           "              (landscape) and tables.xlsx with the same figures; needs --out\n"
+           "  dossier     约谈问责卷宗: --explain prints, for every township, the 约谈 rule of\n"
+           "              office.xml <rules> that selects it (违法占用耕地 ≥ 15 %% of 新增建设\n"
+           "              用地占用耕地, one case ≥ 5 亩 永久基本农田 or ≥ 10 亩 一般耕地,\n"
+           "              <interview-flag>) or why none does, with the figures\n\n"
            "Options:\n"
            "  --office <dir>      issuing office (office.xml, templates, seal, keys)\n"
            "  --patches <file>    patch file: any OGR vector format (GeoPackage, Shapefile,\n"
@@ -47,6 +52,7 @@ render_help(void)
            "  --archive <dir>     archive root (default: archive/ beside the store)\n"
            "  --preview           样稿: watermark, no 发文字号, never registered\n"
            "  --month <YYYY-MM>   monthly: the report's month\n"
+           "  --explain           dossier: print the 约谈 findings, render nothing\n"
            "  --cutoff <day>      monthly: 截至 day of the month (default 20; past the month's\n"
            "                      end = its last day); this month counts changes after the\n"
            "                      previous month's cut-off\n"
@@ -85,10 +91,32 @@ print_path(void *user, const char *path)
     fflush(stdout);
 }
 
+/* One township of `render dossier --explain`: code, name, the verdict and the figures. */
+static void
+print_finding(void *user, const interview_finding *f, const char *name, const char *grounds)
+{
+    (void)user;
+    printf("%s %s：%s%s%s。%s\n", f->code, name ? name : "（无名称）",
+           grounds ? "约谈（" : "不约谈", grounds ? grounds : "", grounds ? "）" : "",
+           f->explanation);
+}
+
 /* The run's remaining checks, then the run. */
 static int
 render_check_run(render_request *req, int month_year, int month, int cutoff_day)
 {
+    if (req->explain) {
+        if (strcmp(req->kind, "dossier") != 0)
+            return cli_fail(TB_EINVAL, "render: --explain goes with dossier (which townships "
+                                       "qualify for an interview, and why)");
+        if (!req->office_dir || (!req->patches_path && !req->db_path))
+            return cli_fail(TB_EINVAL, "render dossier --explain: --office and --db (or "
+                                       "--patches) are required");
+        tb_err err = {0};
+        if (render_explain(req, print_finding, NULL, &err) != TB_OK)
+            return cli_fail(err.code, err.msg);
+        return 0;
+    }
     if (month) {
         req->cutoff = month_cutoff(month_year, month, cutoff_day);
         req->previous_cutoff = month == 1 ? month_cutoff(month_year - 1, 12, cutoff_day)
@@ -141,7 +169,7 @@ render_parse(int argc, char **argv, render_request *req, const char **townships,
              const char **patch_ids, int *month_year, int *month, int *cutoff_day)
 {
     enum { OPT_FIRST_NUMBER = 256, OPT_JOBS, OPT_DB, OPT_ARCHIVE, OPT_PREVIEW, OPT_MONTH,
-           OPT_CUTOFF, OPT_BATCH, OPT_TOWNSHIP, OPT_PATCH };
+           OPT_CUTOFF, OPT_BATCH, OPT_TOWNSHIP, OPT_PATCH, OPT_EXPLAIN };
     static const struct option opts[] = {
         {"office", required_argument, NULL, 'o'},
         {"patches", required_argument, NULL, 'p'},
@@ -159,6 +187,7 @@ render_parse(int argc, char **argv, render_request *req, const char **townships,
         {"batch", required_argument, NULL, OPT_BATCH},
         {"township", required_argument, NULL, OPT_TOWNSHIP},
         {"patch", required_argument, NULL, OPT_PATCH},
+        {"explain", no_argument, NULL, OPT_EXPLAIN},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -194,6 +223,7 @@ render_parse(int argc, char **argv, render_request *req, const char **townships,
         case OPT_DB: req->db_path = optarg; break;
         case OPT_ARCHIVE: req->archive_root = optarg; break;
         case OPT_PREVIEW: req->preview = true; break;
+        case OPT_EXPLAIN: req->explain = true; break;
         case OPT_MONTH: {
             char tail;
             if (sscanf(optarg, "%4d-%2d%c", month_year, month, &tail) != 2 ||

@@ -455,6 +455,53 @@ select_input(const render_request *req, render_input *in, tb_arena *a, tb_err *e
     return TB_OK;
 }
 
+/* ---- interviews (约谈) ----------------------------------------------------------------------- */
+
+/* The 约谈 findings of the run's patches under the office's rules: the one computation the
+ * dossier and --explain share. */
+static interview_finding *
+run_interviews(const tpl_office *o, const render_input *in, interview_rules *rules, size_t *n,
+               tb_arena *a)
+{
+    const patch **ps = tb_arena_array(a, in->now.count + 1, sizeof *ps);
+    for (size_t i = 0; i < in->now.count; i++)
+        ps[i] = &in->now.items[i];
+    *rules = tpl_office_interview_rules(o);
+    return stats_interviews(ps, in->now.count, rules, n, a);
+}
+
+/* A township's name: as its patches give it, else the office's <townships>. */
+static const char *
+township_name(const tpl_office *o, const interview_finding *f)
+{
+    for (size_t i = 0; f->name == NULL && i < o->township_count; i++)
+        if (strcmp(o->townships[i].code, f->code) == 0)
+            return o->townships[i].name;
+    return f->name;
+}
+
+tb_code
+render_explain(const render_request *req, render_explain_fn *fn, void *user, tb_err *err)
+{
+    tb_arena *a = tb_arena_new(0);
+    render_input in = {0};
+    tb_code code = load_input(req, a, &in, err);
+    if (code == TB_OK)
+        code = select_input(req, &in, a, err);
+    const tpl_office *o = code == TB_OK ? tpl_office_load(req->office_dir, a, err) : NULL;
+    if (o) {
+        interview_rules rules;
+        size_t n;
+        const interview_finding *f = run_interviews(o, &in, &rules, &n, a);
+        for (size_t i = 0; i < n; i++)
+            fn(user, &f[i], township_name(o, &f[i]), stats_interview_grounds(&f[i], &rules, a));
+    } else if (code == TB_OK) {
+        code = err->code;
+    }
+    tb_arena_free(a);
+    return code;
+}
+
 /* ---- issuing (docs/issue.h) ----------------------------------------------------------------- */
 
 /* Gives every planned document its number, archive path and verification code. */

@@ -5,6 +5,7 @@
 
 #include "cn_date.h"
 #include "patch.h"
+#include "stats.h"
 #include "tb_buf.h"
 #include "tb_err.h"
 
@@ -73,6 +74,7 @@ typedef struct render_request {
     bool issue;               /* with db_path: number, archive and register (else write out_dir) */
     cn_date cutoff, previous_cutoff; /* monthly: this month's and the previous month's 截至日期 */
     render_selection select;  /* --batch, --township, --patch */
+    bool explain;             /* dossier: print the 约谈 findings (render_explain), render nothing */
 } render_request;
 
 /* Called with the path of every file written, in order. */
@@ -85,6 +87,16 @@ typedef void render_output_fn(void *user, const char *path);
  * the folder as it was).  The bytes written do not depend on the number of workers. */
 tb_code render_run(const render_request *req, render_output_fn *on_file, void *user,
                    tb_err *err) TB_MUST_CHECK;
+
+/* `render dossier --explain`: the 约谈 finding (model/stats.h stats_interviews under the office's
+ * <rules>) of every township of the patches req reads and selects as render_run would, and of
+ * every township the office flags, in code order.  name is the township's (the patches' XZQMC,
+ * else the office's <townships>; NULL if neither names it); grounds the rules that selected it
+ * in words, NULL when none did. */
+typedef void render_explain_fn(void *user, const interview_finding *f, const char *name,
+                               const char *grounds);
+tb_code render_explain(const render_request *req, render_explain_fn *fn, void *user,
+                       tb_err *err) TB_MUST_CHECK;
 
 /* One worker per core (at least 1, at most 64). */
 int render_default_jobs(void);

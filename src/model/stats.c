@@ -193,13 +193,32 @@ general_farmland_m2(const patch *p)
     return g > 0 ? g : 0;
 }
 
-static bool
+static const interview_flag *
 flagged(const interview_rules *r, const char *code)
 {
-    for (size_t i = 0; r->flagged && r->flagged[i]; i++)
-        if (strcmp(r->flagged[i], code) == 0)
-            return true;
-    return false;
+    for (size_t i = 0; i < r->flag_count; i++)
+        if (strcmp(r->flags[i].code, code) == 0)
+            return &r->flags[i];
+    return NULL;
+}
+
+const char *
+stats_interview_grounds(const interview_finding *f, const interview_rules *r, tb_arena *a)
+{
+    if (f->reasons == 0)
+        return NULL;
+    const char *s = "";
+    if (f->reasons & INTERVIEW_RATIO)
+        s = tb_arena_printf(a, "违法占用耕地比例达到%g%%", r->farmland_ratio * 100);
+    if (f->reasons & INTERVIEW_BASIC_CASE)
+        s = tb_arena_printf(a, "%s%s单宗占用永久基本农田%g亩以上", s, *s ? "、" : "",
+                            r->basic_case_mu);
+    if (f->reasons & INTERVIEW_GENERAL_CASE)
+        s = tb_arena_printf(a, "%s%s单宗占用一般耕地%g亩以上", s, *s ? "、" : "",
+                            r->general_case_mu);
+    if (f->reasons & INTERVIEW_FLAGGED)
+        s = tb_arena_printf(a, "%s%s人工标记（%s）", s, *s ? "、" : "", f->flag_reason);
+    return s;
 }
 
 static const char *
@@ -226,9 +245,14 @@ explain(const interview_finding *f, const interview_rules *r, tb_arena *a)
         f->largest_general ? tb_arena_printf(a, "%s）", f->largest_general->id) : "",
         r->general_case_mu, f->reasons & INTERVIEW_GENERAL_CASE ? "，达到" : "");
     if (f->reasons & INTERVIEW_FLAGGED)
-        text = tb_arena_printf(a, "%s；人工标记：%s", text,
-                               r->flag_reason ? r->flag_reason : "虚报瞒报或整改滞后");
+        text = tb_arena_printf(a, "%s；人工标记：%s", text, f->flag_reason);
     return tb_arena_printf(a, "%s。%s", text, f->reasons ? "应予约谈" : "未达到约谈条件");
+}
+
+static int
+finding_by_code(const void *x, const void *y)
+{
+    return strcmp(((const interview_finding *)x)->code, ((const interview_finding *)y)->code);
 }
 
 interview_finding *
@@ -240,7 +264,7 @@ stats_interviews(const patch *const *patches, size_t count, const interview_rule
     size_t groups = 0;
     for (size_t i = 0; i < n; i++)
         groups += i == 0 || strcmp(s[i]->admin_code, s[i - 1]->admin_code) != 0;
-    interview_finding *out = tb_arena_array(a, groups + 1, sizeof *out);
+    interview_finding *out = tb_arena_array(a, groups + rules->flag_count + 1, sizeof *out);
     size_t k = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
@@ -282,11 +306,29 @@ stats_interviews(const patch *const *patches, size_t count, const interview_rule
         if (rules->general_case_mu > 0 &&
             round(general_mu * 100) >= round(rules->general_case_mu * 100))
             f->reasons |= INTERVIEW_GENERAL_CASE;
-        if (flagged(rules, f->code))
+        const interview_flag *flag = flagged(rules, f->code);
+        if (flag) {
             f->reasons |= INTERVIEW_FLAGGED;
+            f->flag_reason = flag->reason;
+        }
         f->explanation = explain(f, rules, a);
         i = j;
     }
+    /* A township flagged by hand is found even when the batch has no patch of it. */
+    for (size_t q = 0; q < rules->flag_count; q++) {
+        bool seen = false;
+        for (size_t i = 0; i < k && !seen; i++)
+            seen = strcmp(out[i].code, rules->flags[q].code) == 0;
+        if (seen)
+            continue;
+        interview_finding *f = &out[k++];
+        memset(f, 0, sizeof *f);
+        f->code = rules->flags[q].code;
+        f->reasons = INTERVIEW_FLAGGED;
+        f->flag_reason = rules->flags[q].reason;
+        f->explanation = explain(f, rules, a);
+    }
+    qsort(out, k, sizeof *out, finding_by_code);
     *out_count = k;
     return out;
 }

@@ -51,13 +51,18 @@ stats_monthly *stats_monthly_compute(const patch *const *now, size_t count,
 
 /* ---- interviews (约谈) ------------------------------------------------------------------------ */
 
-/* The rule pack (DESIGN §5, seeds 000 and 001); office data, never C. */
+/* A township flagged by hand (虚报瞒报, 整改落实不到位: seed 001), with the reason as recorded. */
+typedef struct interview_flag {
+    const char *code, *reason;
+} interview_flag;
+
+/* The rule pack (DESIGN §5, seeds 000 and 001); office data (<rules>), never C. */
 typedef struct interview_rules {
     double farmland_ratio;    /* 违法占用耕地 / 新增建设用地占用耕地 ≥ this (0.15) */
     double basic_case_mu;     /* one case with ≥ this much 永久基本农田 (5 亩) */
     double general_case_mu;   /* one case with ≥ this much 一般耕地 (耕地 not 基本农田, 10 亩) */
-    const char *const *flagged; /* township codes flagged by hand (虚报瞒报, 整改滞后), NULL-ended */
-    const char *flag_reason;  /* what the manual flag means, for the explanation */
+    const interview_flag *flags; /* townships flagged by hand */
+    size_t flag_count;
 } interview_rules;
 
 typedef enum interview_reason {
@@ -73,10 +78,17 @@ typedef struct interview_finding {
     double illegal_farmland_m2, construction_farmland_m2, ratio; /* ratio 0 when no denominator */
     const patch *largest_basic;   /* the illegal case with most 永久基本农田 (NULL if none) */
     const patch *largest_general; /* the illegal case with most 一般耕地 */
+    const char *flag_reason;    /* INTERVIEW_FLAGGED: the reason recorded with the flag */
     const char *explanation;    /* one sentence with the figures, for `--explain` and dossiers */
 } interview_finding;
 
-/* One finding per township that has patches, by code.  Arena-owned. */
+/* The rules that selected f, in words ("违法占用耕地比例达到15%、单宗占用永久基本农田5亩以上"), or
+ * NULL when none did. */
+const char *stats_interview_grounds(const interview_finding *f, const interview_rules *r,
+                                    tb_arena *a);
+
+/* One finding per township that has patches, and per township flagged by hand (name NULL when
+ * no patch names it), by code.  Arena-owned. */
 interview_finding *stats_interviews(const patch *const *patches, size_t count,
                                     const interview_rules *rules, size_t *out_count,
                                     tb_arena *a);

@@ -178,13 +178,22 @@ static bool
 office_rules(office_reader *r, xmlNodePtr n)
 {
     tpl_office *o = r->o;
-    size_t extra = 0;
+    size_t extra = 0, flags = 0;
     for (xmlNodePtr c = n->children; c; c = c->next)
-        extra += tpl_is_element(c, "rule");
+        extra += tpl_is_element(c, "rule"), flags += tpl_is_element(c, "interview-flag");
     named_number *rules = tb_arena_array(r->a, o->rule_count + extra + 1, sizeof *rules);
     if (o->rule_count)
         memcpy(rules, o->rules, o->rule_count * sizeof *rules);
+    interview_flag *f = tb_arena_array(r->a, o->interview_flag_count + flags + 1, sizeof *f);
+    if (o->interview_flag_count)
+        memcpy(f, o->interview_flags, o->interview_flag_count * sizeof *f);
+    o->interview_flags = f;
     for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (tpl_is_element(c, "interview-flag")) {
+            f[o->interview_flag_count++] =
+                (interview_flag){ATTR(c, "township"), ATTR(c, "reason")};
+            continue;
+        }
         if (!tpl_is_element(c, "rule"))
             continue;
         const char *name = ATTR(c, "name");
@@ -304,6 +313,28 @@ tpl_office_prefix(const tpl_office *o, const char *kind)
         if (strcmp(o->prefixes[i].kind, kind) == 0)
             return o->prefixes[i].prefix;
     return o->docno_prefix;
+}
+
+static double
+rule_value(const tpl_office *o, const char *name)
+{
+    for (size_t i = 0; i < o->rule_count; i++)
+        if (strcmp(o->rules[i].name, name) == 0)
+            return o->rules[i].value;
+    TB_ASSERT(!"rule missing from templates/_base/office.xml");
+    return 0;
+}
+
+interview_rules
+tpl_office_interview_rules(const tpl_office *o)
+{
+    return (interview_rules){
+        .farmland_ratio = rule_value(o, "interview_ratio"),
+        .basic_case_mu = rule_value(o, "interview_basic_farmland_mu"),
+        .general_case_mu = rule_value(o, "interview_farmland_mu"),
+        .flags = o->interview_flags,
+        .flag_count = o->interview_flag_count,
+    };
 }
 
 office_data

@@ -47,6 +47,8 @@ typedef struct tpl_office {
     size_t prefix_count;
     named_number *rules;       /* <rules>: office's then _base's */
     size_t rule_count;
+    interview_flag *interview_flags; /* <rules><interview-flag>: 约谈 by hand */
+    size_t interview_flag_count;
     unit_rule *units;          /* <townships><unit>: office's first, then _base's */
     size_t unit_count;
     township_entry *townships; /* <townships><township> */
@@ -59,6 +61,10 @@ tpl_office *tpl_office_load(const char *dir, tb_arena *a, tb_err *err);
 
 /* The 机关代字 for a document kind. */
 const char *tpl_office_prefix(const tpl_office *o, const char *kind);
+
+/* The office's 约谈 rules: the rules interview_ratio, interview_basic_farmland_mu and
+ * interview_farmland_mu (_base gives 0.15, 5 and 10) and its <interview-flag>s. */
+interview_rules tpl_office_interview_rules(const tpl_office *o);
 
 /* The office as template data (office.* in templates). */
 office_data tpl_office_data(const tpl_office *o, const char *kind);

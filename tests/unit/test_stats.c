@@ -246,8 +246,8 @@ test_interviews(void **state)
     const patch *pp[8];
     for (int i = 0; i < 8; i++)
         pp[i] = &ps[i];
-    const char *flags[] = {"004", NULL};
-    interview_rules r = {0.15, 5, 10, flags, "上报数据虚报瞒报"};
+    const interview_flag flags[] = {{"004", "上报数据虚报瞒报"}};
+    interview_rules r = {0.15, 5, 10, flags, 1};
     tb_arena *a = tb_arena_new(0);
     size_t n;
     interview_finding *f = stats_interviews(pp, 8, &r, &n, a);
@@ -263,6 +263,9 @@ test_interviews(void **state)
     assert_string_equal(f[2].largest_general->id, "C2");
     assert_int_equal(f[3].reasons, INTERVIEW_FLAGGED);
     assert_non_null(strstr(f[3].explanation, "上报数据虚报瞒报"));
+    assert_null(stats_interview_grounds(&f[2], &r, a));
+    assert_string_equal(stats_interview_grounds(&f[0], &r, a), "违法占用耕地比例达到15%");
+    assert_string_equal(stats_interview_grounds(&f[3], &r, a), "人工标记（上报数据虚报瞒报）");
     tb_arena_free(a);
 }
 
