@@ -7,16 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-tb_code
-tb_fs_read(const char *path, size_t max_bytes, tb_buf *out, tb_err *err)
+/* Reads fd (opened from path, named in messages) into out; closes fd. */
+static tb_code
+read_fd(int fd, const char *path, size_t max_bytes, tb_buf *out, tb_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return tb_err_set(err, errno == ENOENT ? TB_ENOTFOUND : TB_EIO, "%s: %s", path,
-                          strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
@@ -49,6 +49,116 @@ tb_fs_read(const char *path, size_t max_bytes, tb_buf *out, tb_err *err)
     }
     close(fd);
     return TB_OK;
+}
+
+tb_code
+tb_fs_read(const char *path, size_t max_bytes, tb_buf *out, tb_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return tb_err_set(err, errno == ENOENT ? TB_ENOTFOUND : TB_EIO, "%s: %s", path,
+                          strerror(errno));
+    return read_fd(fd, path, max_bytes, out, err);
+}
+
+bool tb_fs_force_walk; /* tests: as if the kernel had no openat2 */
+
+/* The fallback for kernels without openat2 (before 5.6, or a seccomp filter hiding it): one
+ * component at a time, each opened with O_NOFOLLOW, so no link at all is followed (stricter
+ * than RESOLVE_BENEATH, which allows a link that stays beneath), and ".." refused. */
+static int
+open_walk(int dirfd, const char *rel, int flags)
+{
+    int at = dup(dirfd);
+    if (at < 0)
+        return -1;
+    const char *p = rel;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        char name[256];
+        if (n == 0 || n >= sizeof name || (n == 2 && p[0] == '.' && p[1] == '.')) {
+            close(at);
+            errno = n >= sizeof name ? ENAMETOOLONG : EXDEV;
+            return -1;
+        }
+        memcpy(name, p, n);
+        name[n] = '\0';
+        bool last = slash == NULL || slash[strspn(slash, "/")] == '\0';
+        int next = openat(at, name, last ? flags | O_NOFOLLOW
+                                          : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int e = errno;
+        struct stat st;
+        if (next < 0 && e == ENOTDIR && fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+            e = ELOOP; /* O_PATH | O_DIRECTORY on a link to a directory */
+        close(at);
+        if (next < 0 || last) {
+            errno = e;
+            return next;
+        }
+        at = next;
+        p = slash;
+    }
+}
+
+/* path relative to dir: "dir/x" (as joined for messages) gives "x". */
+static const char *
+relative_to(const char *dir, const char *path)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    if (strncmp(path, dir, n) == 0 && path[n] == '/')
+        return path + n + strspn(path + n, "/");
+    return path;
+}
+
+int
+tb_fs_open_beneath(const char *dir, const char *path, int flags, tb_err *err)
+{
+    const char *rel = relative_to(dir, path);
+    if (rel[0] == '/' || rel[0] == '\0') {
+        tb_err_set(err, TB_EINVAL, "%s: not a path inside %s", path, dir);
+        return -1;
+    }
+    int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        tb_err_set(err, errno == ENOENT ? TB_ENOTFOUND : TB_EIO, "%s/%s: %s", dir, rel,
+                   strerror(errno));
+        return -1;
+    }
+    flags |= O_CLOEXEC | O_NOCTTY;
+    struct open_how how = {.flags = (uint64_t)flags,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+    int fd = -1;
+    errno = ENOSYS;
+    if (!tb_fs_force_walk)
+        fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+    if (fd < 0 && errno == ENOSYS)
+        fd = open_walk(dirfd, rel, flags);
+    int e = errno;
+    close(dirfd);
+    if (fd >= 0)
+        return fd;
+    if (e == EXDEV || e == ELOOP)
+        tb_err_set(err, TB_EINVAL, "%s: leads outside %s (a symbolic link or '..' out of it)",
+                   path, dir);
+    else
+        tb_err_set(err, e == ENOENT ? TB_ENOTFOUND : TB_EIO, "%s: %s", path, strerror(e));
+    return -1;
+}
+
+tb_code
+tb_fs_read_beneath(const char *dir, const char *path, size_t max_bytes, tb_buf *out,
+                   tb_err *err)
+{
+    int fd = tb_fs_open_beneath(dir, path, O_RDONLY, err);
+    if (fd < 0)
+        return err ? err->code : TB_EIO;
+    return read_fd(fd, path, max_bytes, out, err);
 }
 
 int

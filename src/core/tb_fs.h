@@ -11,6 +11,20 @@
 /* Reads path into out (appending).  Files larger than max_bytes give TB_ELIMIT. */
 tb_code tb_fs_read(const char *path, size_t max_bytes, tb_buf *out, tb_err *err) TB_MUST_CHECK;
 
+/* Opens path beneath dir (path relative to dir, or dir + "/" + relative as joined for
+ * messages): no component may leave dir, neither by ".." nor by a symbolic link (openat2 with
+ * RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS; on a kernel without openat2 each component is opened
+ * with O_NOFOLLOW, so no link is followed at all).  flags as open(2)'s; O_CLOEXEC is added.
+ * Returns the descriptor, or -1 with err set (TB_EINVAL naming dir when the path leaves it). */
+int tb_fs_open_beneath(const char *dir, const char *path, int flags, tb_err *err);
+
+/* tb_fs_read of a file opened by tb_fs_open_beneath. */
+tb_code tb_fs_read_beneath(const char *dir, const char *path, size_t max_bytes, tb_buf *out,
+                           tb_err *err) TB_MUST_CHECK;
+
+/* Tests only: behave as if the kernel had no openat2 (the O_NOFOLLOW walk). */
+extern bool tb_fs_force_walk;
+
 /* Writes data to path atomically: a temporary file in the same directory, fsync, rename. */
 tb_code tb_fs_write_atomic(const char *path, const void *data, size_t len, tb_err *err)
     TB_MUST_CHECK;

@@ -24,6 +24,9 @@ struct render_office {
     pdfsig_signer *signer;
     pdfsig_image *seal_image;
     const map_sources *catalogue; /* NULL: none */
+    int *font_fds;            /* the office's own font files, held open (office_fonts) */
+    char **font_files;        /* "/proc/self/fd/N" for each, what fontconfig is given */
+    size_t font_count;
 };
 
 /* One worker's means of rendering: the office (borrowed from a render_office, the same names as

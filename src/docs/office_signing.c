@@ -8,6 +8,9 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define MAX_SEAL_BYTES (16u << 20) /* a 300 dpi seal is well under 1 MB */
 
 /* The seal is embedded in every document as a losslessly compressed image, so its pixel count
  * is paid for in every PDF: keep it at 300 dpi, print resolution, rather than whatever the
@@ -31,14 +34,35 @@ seal_at_300dpi(cairo_surface_t *s, double diameter_mm)
     return small;
 }
 
-static cairo_surface_t *
-load_seal(const char *path, tb_err *err)
+/* Cairo reads the PNG from memory: the file was opened beneath the office folder. */
+typedef struct png_reader {
+    const unsigned char *p;
+    size_t left;
+} png_reader;
+
+static cairo_status_t
+read_png(void *closure, unsigned char *data, unsigned int length)
 {
-    if (!tb_fs_exists(path)) {
-        tb_err_set(err, TB_ENOTFOUND, "%s: seal image not found", path);
+    png_reader *r = closure;
+    if (length > r->left)
+        return CAIRO_STATUS_READ_ERROR;
+    memcpy(data, r->p, length);
+    r->p += length;
+    r->left -= length;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+static cairo_surface_t *
+load_seal(const char *dir, const char *path, tb_err *err)
+{
+    tb_buf png = TB_BUF_INIT;
+    if (tb_fs_read_beneath(dir, path, MAX_SEAL_BYTES, &png, err) != TB_OK) {
+        tb_buf_release(&png);
         return NULL;
     }
-    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    png_reader r = {png.data, png.len};
+    cairo_surface_t *s = cairo_image_surface_create_from_png_stream(read_png, &r);
+    tb_buf_release(&png);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
         tb_err_set(err, TB_EFORMAT, "%s: not a readable PNG seal image (%s)", path,
                    cairo_status_to_string(cairo_surface_status(s)));
@@ -84,7 +108,7 @@ docs_office_signing(const tpl_office *o, pdfsig_signer **signer, pdfsig_image **
 {
     *signer = NULL;
     *seal = NULL;
-    cairo_surface_t *png = load_seal(o->seal_path, err);
+    cairo_surface_t *png = load_seal(o->dir, o->seal_path, err);
     if (png == NULL)
         return err->code;
     png = seal_at_300dpi(png, o->seal_diameter_mm);
@@ -98,7 +122,7 @@ docs_office_signing(const tpl_office *o, pdfsig_signer **signer, pdfsig_image **
         return tb_err_set(err, TB_ENOTFOUND, "%s: signing key not found (for the sample office, "
                           "scripts/make-sample-keys.sh makes one)", o->key_path);
     }
-    pdfsig_key_opts ko = {o->passphrase_file, o->passphrase_env};
+    pdfsig_key_opts ko = {o->passphrase_file, o->passphrase_env, o->dir};
     *signer = pdfsig_signer_load(o->key_path, o->cert_path, o->chain_path, &ko, err);
     if (*signer == NULL) {
         pdfsig_image_free(*seal);

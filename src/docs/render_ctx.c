@@ -5,9 +5,14 @@
 #include "tb_fs.h"
 #include "tpl_imagery.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Fontconfig does not see TeX Live's Fandol fonts by default (DESIGN §8).  Only the Regular
  * files are added: the Bold ones declare a regular weight and would be picked for body text.
@@ -17,6 +22,72 @@ static const char *const system_font_files[] = {
     FANDOL "FandolFang-Regular.otf", FANDOL "FandolKai-Regular.otf",
     FANDOL "FandolSong-Regular.otf", FANDOL "FandolHei-Regular.otf",
 };
+
+#define MAX_FONT_FILES 256
+#define MAX_FONT_DEPTH 3
+
+/* The office's own fonts (<office>/fonts and folders in it) are opened once, beneath the office
+ * folder and without following any link, and fontconfig (and FreeType after it) is given
+ * /proc/self/fd/N: it reads the very files checked, not whatever the names point to later. */
+static tb_code
+open_font_folder(render_office *ro, int dirfd, const char *name, int depth, tb_err *err)
+{
+    DIR *d = fdopendir(dirfd);
+    if (d == NULL) {
+        close(dirfd);
+        return tb_err_set(err, TB_EIO, "%s: %s", name, strerror(errno));
+    }
+    tb_code rc = TB_OK;
+    struct dirent *e;
+    while (rc == TB_OK && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        struct stat st;
+        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        if (S_ISLNK(st.st_mode)) {
+            rc = tb_err_set(err, TB_EINVAL, "%s/%s: a symbolic link among the office's fonts "
+                            "(links are not followed out of the office folder)", name,
+                            e->d_name);
+        } else if (S_ISDIR(st.st_mode) && depth < MAX_FONT_DEPTH) {
+            int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            char *subname = tb_arena_printf(ro->arena, "%s/%s", name, e->d_name);
+            rc = sub < 0 ? tb_err_set(err, TB_EIO, "%s: %s", subname, strerror(errno))
+                         : open_font_folder(ro, sub, subname, depth + 1, err);
+        } else if (S_ISREG(st.st_mode)) {
+            if (ro->font_count == MAX_FONT_FILES) {
+                rc = tb_err_set(err, TB_ELIMIT, "%s: more than %d font files", name,
+                                MAX_FONT_FILES);
+                break;
+            }
+            int fd = openat(dirfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+            if (fd < 0) {
+                rc = tb_err_set(err, TB_EIO, "%s/%s: %s", name, e->d_name, strerror(errno));
+                break;
+            }
+            ro->font_fds = tb_xrealloc(ro->font_fds, (ro->font_count + 1) * sizeof *ro->font_fds);
+            ro->font_files =
+                tb_xrealloc(ro->font_files, (ro->font_count + 2) * sizeof *ro->font_files);
+            ro->font_fds[ro->font_count] = fd;
+            ro->font_files[ro->font_count++] = tb_arena_printf(ro->arena, "/proc/self/fd/%d", fd);
+            ro->font_files[ro->font_count] = NULL;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static tb_code
+open_office_fonts(render_office *ro, tb_err *err)
+{
+    tb_err probe = {0};
+    int fd = tb_fs_open_beneath(ro->dir, "fonts", O_RDONLY | O_DIRECTORY, &probe);
+    if (fd < 0 && probe.code == TB_ENOTFOUND)
+        return TB_OK; /* an office without fonts of its own */
+    if (fd < 0)
+        return tb_err_set(err, probe.code, "%s", probe.msg);
+    return open_font_folder(ro, fd, tb_arena_printf(ro->arena, "%s/fonts", ro->dir), 0, err);
+}
 
 render_office *
 render_office_open(const char *office_dir, tb_err *err)
@@ -40,8 +111,11 @@ render_office_open(const char *office_dir, tb_err *err)
         goto fail;
     if (docs_office_signing(ro->office, &ro->signer, &ro->seal_image, err) != TB_OK)
         goto fail;
+    if (open_office_fonts(ro, err) != TB_OK)
+        goto fail;
     if (ro->office->imagery_catalogue_path &&
-        !(ro->catalogue = tpl_imagery_load(ro->office->imagery_catalogue_path, ro->arena, err)))
+        !(ro->catalogue = tpl_imagery_load(ro->office->imagery_catalogue_path,
+                                                   ro->office->dir, ro->arena, err)))
         goto fail;
     return ro;
 
@@ -57,6 +131,10 @@ render_office_close(render_office *ro)
         return;
     pdfsig_signer_free(ro->signer);
     pdfsig_image_free(ro->seal_image);
+    for (size_t i = 0; i < ro->font_count; i++)
+        close(ro->font_fds[i]);
+    free(ro->font_fds);
+    free(ro->font_files);
     tb_arena_free(ro->arena);
     free(ro->dir);
     free(ro);
@@ -82,12 +160,14 @@ render_ctx_for(const render_office *ro, const char *imagery_path, tb_err *err)
     rc->tables = ro->tables;
     rc->signer = ro->signer;
     rc->seal_image = ro->seal_image;
-    char *office_fonts = tb_xmalloc(strlen(ro->dir) + 8);
-    sprintf(office_fonts, "%s/fonts", ro->dir);
-    const char *fonts[] = {office_fonts, system_font_files[0], system_font_files[1],
-                           system_font_files[2], system_font_files[3], NULL};
+    size_t n = sizeof system_font_files / sizeof *system_font_files;
+    const char **fonts = tb_xcalloc(ro->font_count + n + 1, sizeof *fonts);
+    for (size_t i = 0; i < ro->font_count; i++)
+        fonts[i] = ro->font_files[i];
+    for (size_t i = 0; i < n; i++)
+        fonts[ro->font_count + i] = system_font_files[i];
     rc->tf = typeface_new(ro->office->fonts, fonts, err);
-    free(office_fonts);
+    free(fonts);
     if (rc->tf == NULL)
         goto fail;
     const char *imagery = imagery_path ? imagery_path : ro->office->imagery_path;

@@ -107,9 +107,13 @@ cert_name(const X509 *x, char *out, size_t cap)
 /* Reads a file that must be private to its owner: the check is made on the open file (fstat),
  * before a byte is read, so the file cannot be swapped between the check and the read. */
 static tb_code
-read_private_file(const char *path, const char *what, size_t max, tb_buf *out, tb_err *err)
+read_private_file(const char *path, const char *beneath, const char *what, size_t max,
+                  tb_buf *out, tb_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = beneath ? tb_fs_open_beneath(beneath, path, O_RDONLY, err)
+                     : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 && beneath)
+        return err ? err->code : TB_EIO;
     if (fd < 0)
         return tb_err_set(err, errno == ENOENT ? TB_ENOTFOUND : TB_EIO, "%s: cannot open %s: %s",
                           path, what, strerror(errno));
@@ -159,7 +163,8 @@ read_passphrase(const pdfsig_key_opts *ko, char *pass, size_t cap, tb_err *err)
         return TB_OK;
     if (ko->passphrase_file != NULL) {
         tb_buf b = TB_BUF_INIT;
-        tb_code rc = read_private_file(ko->passphrase_file, "passphrase file", cap - 1, &b, err);
+        tb_code rc = read_private_file(ko->passphrase_file, ko->beneath, "passphrase file",
+                                       cap - 1, &b, err);
         if (rc == TB_OK) {
             size_t n = 0;
             while (n < b.len && b.data[n] != '\n' && b.data[n] != '\r')
@@ -232,11 +237,13 @@ check_key_kind(const EVP_PKEY *key, const char *path, tb_err *err)
  * (or all, if first is NULL) onto rest, skipping copies of *first, of skip (may be NULL) and of
  * certificates already on rest.  At least one certificate is required. */
 static tb_code
-read_certs(const char *path, X509 **first, const X509 *skip, STACK_OF(X509) *rest, tb_err *err)
+read_certs(const char *path, const char *beneath, X509 **first, const X509 *skip,
+           STACK_OF(X509) *rest, tb_err *err)
 {
     tb_buf pem = TB_BUF_INIT;
     BIO *bio = NULL;
-    tb_code rc = tb_fs_read(path, MAX_PEM_BYTES, &pem, err);
+    tb_code rc = beneath ? tb_fs_read_beneath(beneath, path, MAX_PEM_BYTES, &pem, err)
+                         : tb_fs_read(path, MAX_PEM_BYTES, &pem, err);
     if (rc != TB_OK)
         goto done;
     bio = BIO_new_mem_buf(pem.data, (int)pem.len);
@@ -326,7 +333,9 @@ pdfsig_signer_load(const char *key_path, const char *cert_path, const char *chai
         tb_err_set(err, TB_EINVAL, "signer: a key file and a certificate file are required");
         goto done;
     }
-    if (read_private_file(key_path, "private key file", MAX_PEM_BYTES, &pem, err) != TB_OK ||
+    const char *beneath = ko ? ko->beneath : NULL;
+    if (read_private_file(key_path, beneath, "private key file", MAX_PEM_BYTES, &pem, err) !=
+            TB_OK ||
         read_passphrase(ko, pass, sizeof pass, err) != TB_OK)
         goto done;
     s = tb_xcalloc(1, sizeof *s);
@@ -359,10 +368,11 @@ pdfsig_signer_load(const char *key_path, const char *cert_path, const char *chai
     }
     if (check_key_kind(s->key, key_path, err) != TB_OK)
         goto done;
-    if (cert_path != NULL && read_certs(cert_path, s->cert ? NULL : &s->cert, s->cert, s->chain,
-                                        err) != TB_OK)
+    if (cert_path != NULL && read_certs(cert_path, beneath, s->cert ? NULL : &s->cert, s->cert,
+                                        s->chain, err) != TB_OK)
         goto done;
-    if (chain_path != NULL && read_certs(chain_path, NULL, s->cert, s->chain, err) != TB_OK)
+    if (chain_path != NULL &&
+        read_certs(chain_path, beneath, NULL, s->cert, s->chain, err) != TB_OK)
         goto done;
     if (X509_check_private_key(s->cert, s->key) != 1) {
         ERR_clear_error();

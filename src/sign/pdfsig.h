@@ -27,6 +27,9 @@ typedef struct pdfsig_signer pdfsig_signer; /* opaque: key + cert + chain */
 typedef struct pdfsig_key_opts {
     const char *passphrase_file; /* first line of this file (owner-only, like the key); or */
     const char *passphrase_env;  /* the value of this environment variable; both NULL: none */
+    const char *beneath;         /* the office folder: key, certificate, chain and passphrase
+                                    file are opened beneath it, refusing a symbolic link out of
+                                    it (tb_fs_open_beneath); NULL: the paths as given */
 } pdfsig_key_opts;
 
 /* Loads a private key (PEM, encrypted or not, or a PKCS#12 file named *.p12 / *.pfx, which also

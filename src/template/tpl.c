@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Joins a path from the profile to the office directory and makes sure it stays inside: the
- * schema already forbids a leading '/', this forbids ".." components, and resolving symbolic
- * links catches keys/ pointing at another office's keys.  (A path that does not exist yet is
- * left as joined: opening it will fail with its name.) */
+/* Joins a path from the profile to the office directory.  The schema already forbids a leading
+ * '/', this forbids ".." components (a clear message early); symbolic links out of the folder
+ * (keys/ pointing at another office's keys) are refused when the file is opened, beneath the
+ * folder (tb_fs_open_beneath), not checked here and opened later by name. */
 static const char *
 inside(const char *dir, const char *rel, const char *what, tb_arena *a, tb_err *err)
 {
@@ -27,19 +27,7 @@ inside(const char *dir, const char *rel, const char *what, tb_arena *a, tb_err *
                        "directory", dir, what, rel);
             return NULL;
         }
-    const char *joined = tb_arena_printf(a, "%s/%s", dir, rel);
-    char *real_dir = realpath(dir, NULL), *real = realpath(joined, NULL);
-    bool outside = false;
-    if (real_dir && real) {
-        size_t n = strlen(real_dir);
-        outside = strncmp(real, real_dir, n) != 0 || (real[n] != '/' && real[n] != '\0');
-    }
-    if (outside)
-        tb_err_set(err, TB_EFORMAT, "%s/office.xml: %s path '%s' resolves to %s, outside the "
-                   "office directory", dir, what, rel, real);
-    free(real_dir);
-    free(real);
-    return outside ? NULL : joined;
+    return tb_arena_printf(a, "%s/%s", dir, rel);
 }
 
 static const font_choice default_fonts[FONT_ROLE_COUNT] = {
@@ -283,7 +271,7 @@ tpl_office_load(const char *dir, tb_arena *a, tb_err *err)
     read_office(&r, doc);
 
     const char *path = tb_arena_printf(a, "%s/office.xml", dir);
-    if (!(doc = tpl_xml_load(path, tpl_schema_office, NULL, NULL, a, err)))
+    if (!(doc = tpl_xml_load(path, dir, tpl_schema_office, NULL, NULL, a, err)))
         return NULL;
     r = (office_reader){o, dir, path, a, err};
     if (!read_office(&r, doc))
@@ -396,6 +384,6 @@ tpl_mapping_parse(const char *xml, size_t len, const char *name, tb_arena *a, tb
 field_mapping *
 tpl_mapping_load(const char *path, tb_arena *a, tb_err *err)
 {
-    xmlDocPtr doc = tpl_xml_load(path, tpl_schema_mapping, NULL, NULL, a, err);
+    xmlDocPtr doc = tpl_xml_load(path, NULL, tpl_schema_mapping, NULL, NULL, a, err);
     return doc ? mapping_from_doc(doc, path, a) : NULL;
 }

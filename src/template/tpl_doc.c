@@ -701,7 +701,8 @@ read_include(reader *r, xmlNodePtr n, const tpl_tscope *scope, node_list *out, s
     const char *path = r->office ? tb_arena_printf(r->a, "%s/%s", r->office->dir, href) : NULL;
     if (path && access(path, F_OK) == 0) {
         src.file = path;
-        doc = tpl_xml_load(path, tpl_schema_template, &src.text, &src.len, r->a, r->err);
+        doc = tpl_xml_load(path, r->office->dir, tpl_schema_template, &src.text, &src.len,
+                           r->a, r->err);
         if (doc == NULL)
             return false;
     } else if ((src.text = tpl_base_file(href)) != NULL) {
@@ -822,7 +823,8 @@ tpl_doc_load(const tpl_office *office, const char *kind, const tv_type *data_typ
     xmlDocPtr doc;
     if (access(path, F_OK) == 0) {
         s->file = path;
-        doc = tpl_xml_load(path, tpl_schema_template, &s->text, &s->len, a, err);
+        doc = tpl_xml_load(path, office->dir, tpl_schema_template, &s->text, &s->len, a,
+                           err);
     } else {
         const char *name = tb_arena_printf(a, "%s.xml", kind);
         if ((s->text = tpl_base_file(name)) == NULL) {

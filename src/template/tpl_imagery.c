@@ -176,11 +176,13 @@ tpl_imagery_parse(const char *xml, size_t len, const char *name, const char *bas
 }
 
 map_sources *
-tpl_imagery_load(const char *path, tb_arena *a, tb_err *err)
+tpl_imagery_load(const char *path, const char *beneath, tb_arena *a, tb_err *err)
 {
     tb_buf buf = TB_BUF_INIT;
     map_sources *ms = NULL;
-    if (tb_fs_read(path, MAX_CATALOGUE_BYTES, &buf, err) == TB_OK) {
+    tb_code rc = beneath ? tb_fs_read_beneath(beneath, path, MAX_CATALOGUE_BYTES, &buf, err)
+                         : tb_fs_read(path, MAX_CATALOGUE_BYTES, &buf, err);
+    if (rc == TB_OK) {
         const char *slash = strrchr(path, '/');
         const char *dir = slash != NULL ? tb_arena_strndup(a, path, (size_t)(slash - path)) : ".";
         ms = tpl_imagery_parse((const char *)buf.data, buf.len, path, dir, a, err);

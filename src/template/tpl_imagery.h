@@ -16,7 +16,8 @@
 map_sources *tpl_imagery_parse(const char *xml, size_t len, const char *name,
                                const char *base_dir, tb_arena *a, tb_err *err);
 
-/* Reads and parses the catalogue file at path. */
-map_sources *tpl_imagery_load(const char *path, tb_arena *a, tb_err *err);
+/* Reads and parses the catalogue file at path, opened beneath the folder beneath (the office's;
+ * NULL: path as given). */
+map_sources *tpl_imagery_load(const char *path, const char *beneath, tb_arena *a, tb_err *err);
 
 #endif

@@ -15,9 +15,10 @@ enum { TPL_MAX_XML_BYTES = 1 << 20 };
 xmlDocPtr tpl_xml_parse(const char *xml, size_t len, const char *name, const char *schema,
                         tb_arena *a, tb_err *err);
 /* The same for a file (at most TPL_MAX_XML_BYTES); *source gets the bytes (arena-owned) for
- * locating columns. */
-xmlDocPtr tpl_xml_load(const char *path, const char *schema, const char **source, size_t *len,
-                       tb_arena *a, tb_err *err);
+ * locating columns.  beneath: the office folder path must be opened beneath
+ * (tb_fs_open_beneath), or NULL for a file named by the operator. */
+xmlDocPtr tpl_xml_load(const char *path, const char *beneath, const char *schema,
+                       const char **source, size_t *len, tb_arena *a, tb_err *err);
 
 bool tpl_is_element(xmlNodePtr n, const char *name);
 xmlNodePtr tpl_child(xmlNodePtr parent, const char *name);

@@ -187,12 +187,14 @@ done:
 }
 
 xmlDocPtr
-tpl_xml_load(const char *path, const char *schema, const char **source, size_t *len,
-             tb_arena *a, tb_err *err)
+tpl_xml_load(const char *path, const char *beneath, const char *schema, const char **source,
+             size_t *len, tb_arena *a, tb_err *err)
 {
     tb_buf buf = TB_BUF_INIT;
     xmlDocPtr doc = NULL;
-    if (tb_fs_read(path, TPL_MAX_XML_BYTES, &buf, err) == TB_OK) {
+    tb_code rc = beneath ? tb_fs_read_beneath(beneath, path, TPL_MAX_XML_BYTES, &buf, err)
+                         : tb_fs_read(path, TPL_MAX_XML_BYTES, &buf, err);
+    if (rc == TB_OK) {
         doc = tpl_xml_parse((const char *)buf.data, buf.len, path, schema, a, err);
         if (source)
             *source = tb_arena_strndup(a, buf.len ? (char *)buf.data : "", buf.len);

@@ -219,7 +219,44 @@ cp -r "$office" "$other"
 rm -rf "$other/keys"
 ln -s "$office/keys" "$other/keys"
 expect_refusal "an office cannot sign with another office's key (symlinked keys/)" \
-  "outside the office directory" render notice --office "$other" --patches "$src/samples/patches.gpkg"
+  "leads outside $other" render notice --office "$other" --patches "$src/samples/patches.gpkg"
+# Every office file is opened beneath the office folder (openat2 RESOLVE_BENEATH): a link out of
+# it is refused whichever file it is, and the message names the file.
+outside=$work/outside
+mkdir -p "$outside"
+for f in notice.xml seal.png imagery.xml; do
+  rm -rf "$other"; cp -r "$office" "$other"
+  mv "$other/$f" "$outside/$f"
+  ln -s "$outside/$f" "$other/$f"
+  expect_refusal "$f as a symbolic link out of the office folder is refused" \
+    "$other/$f: leads outside $other" render notice --office "$other" --patches "$src/samples/patches.gpkg"
+done
+rm -rf "$other"; cp -r "$office" "$other"
+mv "$other/office.xml" "$outside/office.xml"; ln -s "$outside/office.xml" "$other/office.xml"
+expect_refusal "office.xml itself as a link out is refused" "$other/office.xml: leads outside" \
+  render notice --office "$other" --patches "$src/samples/patches.gpkg"
+# The office's own fonts: a family only in <office>/fonts serves a role (so fontconfig read the
+# file opened beneath the folder); the same font reached through a link is refused.
+rm -rf "$other"; cp -r "$office" "$other"
+sed -i 's|<imagery-catalogue|<font role="songti" family="FandolBraille"/>\n  <imagery-catalogue|' "$other/office.xml"
+expect_refusal "a role mapped to a family the office does not ship is refused" \
+  "family 'FandolBraille' is not installed" render notice --office "$other" --patches "$src/samples/patches.gpkg"
+mkdir -p "$other/fonts" "$outside/fonts"
+cp /usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/FandolBraille-Regular.otf "$outside/fonts/"
+cp "$outside/fonts/FandolBraille-Regular.otf" "$other/fonts/"
+rm -rf "$work/office-font"
+"$tuban" render notice --office "$other" --patch "$first_id" --date 2024-11-20 \
+  --patches "$src/samples/patches.gpkg" --out "$work/office-font" >/dev/null 2>"$work/stderr"
+check "a family in the office's fonts/ serves its role (exit 0, one notice)" \
+  bash -c "test \$(ls '$work/office-font'/notice-*.pdf | wc -l) -eq 1"
+rm "$other/fonts/FandolBraille-Regular.otf"
+ln -s "$outside/fonts/FandolBraille-Regular.otf" "$other/fonts/FandolBraille-Regular.otf"
+expect_refusal "a font file linked from outside the office folder is refused" \
+  "$other/fonts/FandolBraille-Regular.otf: a symbolic link among the office's fonts" \
+  render notice --office "$other" --patches "$src/samples/patches.gpkg"
+rm -rf "$other/fonts"; ln -s "$outside/fonts" "$other/fonts"
+expect_refusal "fonts/ as a link out of the office folder is refused" "fonts: leads outside $other" \
+  render notice --office "$other" --patches "$src/samples/patches.gpkg"
 # Imagery that cannot serve as a picture is refused before anything is rendered.
 gdal_translate -q -ot Float32 -b 1 -scale 0 255 100 400 "$src/samples/basemap.tif" "$work/dem.tif" 2>/dev/null
 expect_refusal "a Float32 elevation model as imagery: exit 2, the file and a way out" \
