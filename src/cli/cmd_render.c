@@ -14,25 +14,31 @@ static void
 render_help(void)
 {
     printf("Usage: tuban render <kind> --office <dir> --patches <file> --out <dir> [options]\n"
-           "       tuban render <kind> --office <dir> --patches <file> --db <store> [--archive <dir>]\n"
-           "       tuban render <kind> --office <dir> --patches <file> --out <dir> --preview\n"
-           "       tuban render monthly --office <dir> --db <store> --month YYYY-MM [--cutoff D]\n"
-           "                    (--out <dir> | [--archive <dir>])\n\n"
+           "       tuban render <kind> --office <dir> --db <store> [--out <dir>] [--archive <dir>]\n"
+           "       tuban render <kind> --office <dir> (--db <store> | --patches <file>) --preview\n"
+           "                    --out <dir>\n"
+           "       tuban render monthly --office <dir> --db <store> --month YYYY-MM [--cutoff D]\n\n"
            "Renders signed, sealed documents of one kind and prints the path of each file\n"
-           "written, one per line.  With --db the documents are issued: each gets the next\n"
-           "发文字号 of the office, year and 机关代字 (gapless, never reused) and a verification\n"
-           "code, goes into the archive as <archive>/<office>/<year>/<number>.pdf and is\n"
-           "registered in the store, all or nothing.  --preview renders a 样稿 (watermark, no\n"
-           "number) that is never registered.  With --db and no --patches the patches come\n"
-           "from the store (the newest batch) as they stood at the end of the report's date\n"
-           "(the cut-off for monthly); adding --out then writes the documents there instead of\n"
-           "issuing them.\n\n"
+           "written, one per line.\n\n"
+           "--db means the same for every kind: the store is the source of the patches (as\n"
+           "they stood at the end of the report's date, the cut-off for monthly; a --patches\n"
+           "file replaces it as the source) and the registry the documents are issued into.\n"
+           "Each document gets the next 发文字号 of the office, year and 机关代字 (gapless,\n"
+           "never reused) and a verification code, goes into the archive as\n"
+           "<archive>/<office>/<year>/<number>.pdf and is registered, all or nothing.\n"
+           "With --out as well, a copy of every issued document (the same bytes) is written\n"
+           "there after the issue is committed; the archived paths are printed first, then\n"
+           "the copies.  --preview renders a 样稿 (watermark, no number) into --out and\n"
+           "registers nothing.  Without --db nothing is registered and the numbers start at\n"
+           "--first-number.  The 发文字号's year is the 成文日期's (GB/T 9704 7.2.4), for a\n"
+           "月报 too (a report is dated on or after its cut-off).\n\n"
            "Kinds:\n"
            "  notice      整改通知书: one per township that has 违法用地 patches\n"
            "  monthly     月报: one per township that has 违法用地 patches and the county\n"
            "              roll-up (monthly-<code>.pdf, monthly-county.pdf); needs --db\n"
            "  tables      违法用地数据汇总表 and 违法用地分类统计表 at --date: tables.pdf\n"
            "              (landscape) and tables.xlsx with the same figures; needs --out\n"
+           "              (the workbook is written there; only the PDF is archived)\n"
            "  dossier     约谈问责卷宗: --explain prints, for every township, the 约谈 rule of\n"
            "              office.xml <rules> that selects it (违法占用耕地 ≥ 15 %% of 新增建设\n"
            "              用地占用耕地, one case ≥ 5 亩 永久基本农田 or ≥ 10 亩 一般耕地,\n"
@@ -45,12 +51,11 @@ render_help(void)
            "  --out <dir>         output directory (created if missing)\n"
            "  --imagery <raster>  base imagery for the maps (default: the office's)\n"
            "  --date <YYYY-MM-DD> 成文日期 (default: today)\n"
-           "  --first-number <n>  sequence of the first 发文字号 (default: 1)\n"
+           "  --first-number <n>  without --db: sequence of the first 发文字号 (default: 1)\n"
            "  --jobs <n>          documents rendered at once (default: one per core)\n"
-           "  --db <store>        issue into this store's registry (numbers from the store;\n"
-           "                      --first-number is ignored)\n"
+           "  --db <store>        the store: source of the patches and registry to issue into\n"
            "  --archive <dir>     archive root (default: archive/ beside the store)\n"
-           "  --preview           样稿: watermark, no 发文字号, never registered\n"
+           "  --preview           样稿: watermark, no 发文字号, never registered (needs --out)\n"
            "  --month <YYYY-MM>   monthly: the report's month\n"
            "  --explain           dossier: print the 约谈 findings, render nothing\n"
            "  --cutoff <day>      monthly: 截至 day of the month (default 20; past the month's\n"
@@ -69,6 +74,9 @@ render_help(void)
            "  those of the selection.\n\n"
            "Environment: SOURCE_DATE_EPOCH fixes the signing and creation time (reproducible\n"
            "output).\n"
+           "Contradictory options are refused (exit 2): --first-number with --db or\n"
+           "--preview, --archive without --db or with --preview, --preview without --out,\n"
+           "a 月报's --date before its cut-off.\n"
            "Exit status: 0 success, 1 failure while working, 2 bad usage or bad input; no\n"
            "output file is written unless every document was rendered.\n");
 }
@@ -127,17 +135,42 @@ render_check_run(render_request *req, int month_year, int month, int cutoff_day)
     if (strcmp(req->kind, "monthly") == 0 && req->patches_path)
         return cli_fail(TB_EINVAL, "render monthly: the report needs the status history: give "
                                    "--db <store>, not --patches");
-    /* Without --patches the store is the source; it is issued into unless --out is given. */
-    req->issue = req->db_path && !req->preview && !(req->patches_path == NULL && req->out_dir);
-    if (!req->office_dir || (!req->patches_path && !req->db_path) ||
-        (!req->out_dir && !req->issue))
-        return cli_fail(TB_EINVAL, "render: --office, --patches or --db, and --out (or --db) "
-                                   "are required");
-    if (req->issue && req->out_dir)
-        return cli_fail(TB_EINVAL, "render: issued documents go to the archive: give --db or "
-                                   "--out, not both");
+    if (!req->office_dir || (!req->patches_path && !req->db_path))
+        return cli_fail(TB_EINVAL, "render: --office and --patches or --db are required");
+    /* --db has one meaning for every kind: the store is the source (unless --patches names a
+     * file) and the registry: the documents are issued.  Only --preview issues nothing. */
+    req->issue = req->db_path && !req->preview;
+    if (req->preview && !req->out_dir)
+        return cli_fail(TB_EINVAL, "render --preview: a 样稿 is written into --out <dir>: give "
+                                   "--out");
+    if (req->preview && req->archive_root)
+        return cli_fail(TB_EINVAL, "render --preview: a 样稿 is never archived: leave out "
+                                   "--archive");
+    if (req->opt.first_number && req->issue)
+        return cli_fail(TB_EINVAL, "render --db: the 发文字号 come from the store's registry (the "
+                                   "next of the office, year and 机关代字): leave out "
+                                   "--first-number");
+    if (req->opt.first_number && req->preview)
+        return cli_fail(TB_EINVAL, "render --preview: a 样稿 has no 发文字号: leave out "
+                                   "--first-number");
+    if (!req->issue && !req->out_dir)
+        return cli_fail(TB_EINVAL, "render: give --out <dir>, or --db <store> to issue");
     if (req->archive_root && !req->issue)
         return cli_fail(TB_EINVAL, "render: --archive goes with --db");
+    if (!req->opt.first_number)
+        req->opt.first_number = 1;
+    /* The 发文字号's year is the 成文日期's (GB/T 9704 7.2.4), also for a 月报 (December's report
+     * issued in January takes the new year's number); a report dated before its cut-off would
+     * state figures of days still to come. */
+    if (month && cn_date_cmp(req->opt.date, req->cutoff) < 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "render monthly: the 成文日期 %04d-%02d-%02d (--date, default "
+                                  "today) is before the report's cut-off %04d-%02d-%02d: a 月报 "
+                                  "is dated on or after the day its figures stand at",
+                 req->opt.date.year, req->opt.date.month, req->opt.date.day, req->cutoff.year,
+                 req->cutoff.month, req->cutoff.day);
+        return cli_fail(TB_EINVAL, msg);
+    }
     tb_err err = {0};
     if (render_run(req, print_path, NULL, &err) != TB_OK)
         return cli_fail(err.code, err.msg);
@@ -267,7 +300,7 @@ render_parse(int argc, char **argv, render_request *req, const char **townships,
 static int
 render_run_cmd(int argc, char **argv)
 {
-    render_request req = {.opt = {.date = cn_date_today(), .first_number = 1}};
+    render_request req = {.opt = {.date = cn_date_today()}};
     const char *source_date = getenv("SOURCE_DATE_EPOCH");
     if (source_date && *source_date)
         req.opt.signing_time = (time_t)strtoll(source_date, NULL, 10);

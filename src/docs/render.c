@@ -38,6 +38,7 @@ typedef struct doc_plan {
     const monthly_input *monthly;   /* monthly: the figures of the run */
     const tables_input *tables;     /* tables: the figures of the run */
     char *extra_path, *extra_tmp;   /* tables: the XLSX beside the PDF, published with it */
+    char *copy_path, *copy_tmp;     /* issued with --out: the copy there, published after commit */
 } doc_plan;
 
 typedef struct doc_plans {
@@ -75,10 +76,14 @@ plans_release(doc_plans *d)
             unlink(d->items[i].tmp);
         if (d->items[i].extra_tmp)
             unlink(d->items[i].extra_tmp);
+        if (d->items[i].copy_tmp)
+            unlink(d->items[i].copy_tmp);
         free(d->items[i].tmp);
         free(d->items[i].path);
         free(d->items[i].extra_tmp);
         free(d->items[i].extra_path);
+        free(d->items[i].copy_tmp);
+        free(d->items[i].copy_path);
     }
     free(d->items);
     free(d->selection);
@@ -232,9 +237,10 @@ static tb_code
 plan_tables(const render_ctx *rc, const render_request *req, const render_input *in,
             doc_plans *out, tb_err *err)
 {
-    if (req->issue)
-        return tb_err_set(err, TB_EINVAL, "render tables: the tables are written, not issued: "
-                                          "give --out <dir>");
+    if (req->out_dir == NULL)
+        return tb_err_set(err, TB_EINVAL, "render tables: the workbook tables.xlsx is not "
+                                          "archived (only the signed tables.pdf is): give --out "
+                                          "<dir> for it");
     const patch_set *set = &in->now;
     const patch **now = tb_xmalloc_array(set->count + 1, sizeof *now);
     out->selection = now;
@@ -517,7 +523,10 @@ issue_plans(const render_request *req, render_ctx *rc, doc_plans *plans, issuer 
         return err->code;
     for (size_t i = 0; i < plans->count; i++) {
         doc_plan *p = &plans->items[i];
-        free(p->path);
+        if (req->out_dir) /* the planned name in --out gets a copy once the issue is committed */
+            p->copy_path = p->path;
+        else
+            free(p->path);
         p->path = NULL;
         tb_code code = issuer_allocate(*is, &p->number, &p->path, p->code, err);
         if (code != TB_OK)
@@ -550,6 +559,78 @@ commit_plans(issuer *is, const render_request *req, render_ctx *rc, doc_plans *p
     free(at);
     free(docs);
     tb_buf_release(&ids);
+    return code;
+}
+
+/* What goes to --out (not the archive): every document when nothing is issued, else the copies
+ * of the issued ones; and the tables' workbook. */
+static tb_code
+publish_out(doc_plans *plans, bool issued, tb_err *err)
+{
+    char **tmps = tb_xcalloc(2 * plans->count + 1, sizeof *tmps);
+    const char **paths = tb_xcalloc(2 * plans->count + 1, sizeof *paths);
+    size_t files = 0;
+    for (size_t i = 0; i < plans->count; i++) {
+        doc_plan *p = &plans->items[i];
+        if (!issued)
+            tmps[files] = p->tmp, paths[files++] = p->path;
+        else if (p->copy_tmp)
+            tmps[files] = p->copy_tmp, paths[files++] = p->copy_path;
+        if (p->extra_tmp)
+            tmps[files] = p->extra_tmp, paths[files++] = p->extra_path;
+    }
+    tb_code code = tb_fs_publish_set(tmps, paths, files, err);
+    free(paths);
+    free(tmps);
+    if (code != TB_OK)
+        return code;
+    for (size_t i = 0; i < plans->count; i++) { /* published: nothing to unlink */
+        doc_plan *p = &plans->items[i];
+        if (!issued) {
+            free(p->tmp);
+            p->tmp = NULL;
+        }
+        free(p->copy_tmp);
+        free(p->extra_tmp);
+        p->copy_tmp = p->extra_tmp = NULL;
+    }
+    return TB_OK;
+}
+
+/* Commits the issue (when issuing), then publishes what goes to --out, naming every file
+ * written: the archived documents first, then what went to --out. */
+static tb_code
+publish_plans(const render_request *req, render_ctx *rc, doc_plans *plans, issuer *is,
+              render_output_fn *on_file, void *user, tb_err *err)
+{
+    if (is) {
+        tb_code code = commit_plans(is, req, rc, plans, err);
+        if (code != TB_OK)
+            return code;
+        for (size_t i = 0; i < plans->count; i++) { /* renamed into the archive */
+            free(plans->items[i].tmp);
+            plans->items[i].tmp = NULL;
+            if (on_file)
+                on_file(user, plans->items[i].path);
+        }
+    }
+    tb_code code = publish_out(plans, is != NULL, err);
+    if (code != TB_OK && is) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return tb_err_set(err, TB_EIO, "the documents were issued and archived, but their "
+                                       "copies in %s could not be written: %s",
+                          req->out_dir, why);
+    }
+    for (size_t i = 0; i < plans->count && code == TB_OK && on_file; i++) {
+        const doc_plan *p = &plans->items[i];
+        if (!is)
+            on_file(user, p->path);
+        if (p->copy_path)
+            on_file(user, p->copy_path);
+        if (p->extra_path)
+            on_file(user, p->extra_path);
+    }
     return code;
 }
 
@@ -606,7 +687,9 @@ worker_run(void *arg)
         doc_plan *p = &b->plans->items[i];
         pdf.len = 0;
         if (b->kind->render(w->rc, b->req, p, &pdf, &err) != TB_OK ||
-            tb_fs_write_temp(p->path, pdf.data, pdf.len, &p->tmp, &err) != TB_OK) {
+            tb_fs_write_temp(p->path, pdf.data, pdf.len, &p->tmp, &err) != TB_OK ||
+            (p->copy_path &&
+             tb_fs_write_temp(p->copy_path, pdf.data, pdf.len, &p->copy_tmp, &err) != TB_OK)) {
             batch_fail(b, &err);
             break;
         }
@@ -654,12 +737,10 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
                           req->kind, in.now.count, in.source, req->kind);
         goto done;
     }
-    if (req->issue) {
-        if ((code = issue_plans(req, rc, &plans, &is, err)) != TB_OK)
-            goto done;
-    } else if ((code = tb_fs_mkdirs(req->out_dir, err)) != TB_OK) {
+    if (req->issue && (code = issue_plans(req, rc, &plans, &is, err)) != TB_OK)
         goto done;
-    }
+    if (req->out_dir && (code = tb_fs_mkdirs(req->out_dir, err)) != TB_OK)
+        goto done;
 
     size_t nworkers = (size_t)jobs < plans.count ? (size_t)jobs : plans.count;
     if (nworkers == 0)
@@ -689,29 +770,7 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
         goto done;
     }
 
-    char **tmps = tb_xcalloc(2 * plans.count + 1, sizeof *tmps);
-    const char **paths = tb_xcalloc(2 * plans.count + 1, sizeof *paths);
-    size_t files = 0;
-    for (size_t i = 0; i < plans.count; i++) {
-        tmps[files] = plans.items[i].tmp, paths[files++] = plans.items[i].path;
-        if (plans.items[i].extra_tmp)
-            tmps[files] = plans.items[i].extra_tmp, paths[files++] = plans.items[i].extra_path;
-    }
-    code = is ? commit_plans(is, req, rc, &plans, err)
-              : tb_fs_publish_set(tmps, paths, files, err);
-    if (code == TB_OK)
-        for (size_t i = 0; i < plans.count; i++) {
-            free(plans.items[i].tmp); /* published: nothing to unlink */
-            plans.items[i].tmp = NULL;
-            if (on_file)
-                on_file(user, plans.items[i].path);
-            if (plans.items[i].extra_tmp && on_file)
-                on_file(user, plans.items[i].extra_path);
-            free(plans.items[i].extra_tmp);
-            plans.items[i].extra_tmp = NULL;
-        }
-    free(paths);
-    free(tmps);
+    code = publish_plans(req, rc, &plans, is, on_file, user, err);
 
 done:
     issuer_end(is);        /* rolls back unless committed */

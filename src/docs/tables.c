@@ -67,11 +67,12 @@ tables_render(render_ctx *rc, const tables_input *in, const render_options *opt,
         classes[i] = docdata_class(&in->county_class->rows[i], a);
     office_data *od = tb_arena_alloc(a, sizeof *od);
     *od = tpl_office_data(o, "tables");
-    static const char *const order[] = {"office", "date", "year", "townships", "county",
-                                        "classes"};
+    static const char *const order[] = {"office", "date", "docno", "year", "townships",
+                                        "county", "classes"};
     tv_value values[] = {
         docdata_office(rc->office_type, od, a),
         tv_date(m->cutoff),
+        tv_str(docno),
         tv_num(in->year),
         tv_list(rows, m->township_count),
         docdata_area(&m->county, in->county_class, a),

@@ -217,15 +217,16 @@ docdata_tables_type(const tv_type *office_type, tb_arena *a)
 {
     static const tv_type area_list = {.kind = TV_LIST, .item = &docdata_area_type};
     static const tv_type class_list = {.kind = TV_LIST, .item = &docdata_class_type};
-    tv_field *f = tb_arena_array(a, 6, sizeof *f);
+    tv_field *f = tb_arena_array(a, 7, sizeof *f);
     f[0] = (tv_field){"office", office_type, "the issuing office"};
     f[1] = (tv_field){"date", D, "the tables' date (the state of the patches at its end)"};
-    f[2] = (tv_field){"year", N, "the batch's year"};
-    f[3] = (tv_field){"townships", &area_list, "every township, by code"};
-    f[4] = (tv_field){"county", &docdata_area_type, "the county"};
-    f[5] = (tv_field){"classes", &class_list, "the county's 违法类型 rows"};
+    f[2] = (tv_field){"docno", S, "发文字号 (empty for a 样稿)"};
+    f[3] = (tv_field){"year", N, "the batch's year"};
+    f[4] = (tv_field){"townships", &area_list, "every township, by code"};
+    f[5] = (tv_field){"county", &docdata_area_type, "the county"};
+    f[6] = (tv_field){"classes", &class_list, "the county's 违法类型 rows"};
     tv_type *t = tb_arena_alloc(a, sizeof *t);
-    *t = (tv_type){TV_RECORD, "tables", f, 6, NULL};
+    *t = (tv_type){TV_RECORD, "tables", f, 7, NULL};
     return t;
 }
 

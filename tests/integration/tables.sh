@@ -20,8 +20,8 @@ out=$work/out
 "$tuban" render tables --office "$office" --db "$db" --date 2025-03-20 --out "$out" \
   >"$work/paths" 2>"$work/err"
 check "render tables exits 0" test $? -eq 0
-check "it prints tables.pdf and tables.xlsx" \
-  test "$(tr '\n' ' ' <"$work/paths")" = "$out/tables.pdf $out/tables.xlsx "
+check "it prints the archived tables, then tables.pdf and tables.xlsx in --out" \
+  test "$(sed "s|^$work/archive/sample-office/2025/[0-9]*\.pdf\$|ARCHIVED|" "$work/paths" | tr '\n' ' ')" = "ARCHIVED $out/tables.pdf $out/tables.xlsx "
 check "qpdf --check is clean" qpdf --check "$out/tables.pdf"
 check "the tables are set turned on their pages (GB/T 9704 横排表格: the title runs up the page)" python3 -c "
 import re, subprocess, sys
@@ -92,5 +92,6 @@ done
   --out "$work/file" >/dev/null 2>&1
 check "render tables from the patch file exits 0" test -s "$work/file/tables.xlsx"
 "$tuban" render tables --office "$office" --db "$db" --date 2025-03-20 >/dev/null 2>"$work/err"
-check "render tables without --out exits 2 (the tables are not issued)" test $? -eq 2
+check "render tables --db without --out exits 2 (the workbook has no place in the archive)" \
+  test $? -eq 2
 finish
