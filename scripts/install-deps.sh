@@ -17,6 +17,8 @@ packages=(
   fonts-noto-cjk texlive-lang-chinese
   # run-time tools and the independent checkers the tests use
   openssl gdal-bin qpdf poppler-utils python3 python3-yaml sqlite3 unzip
+  # regenerating the committed samples (scripts/make_samples.py, make_map_samples.py)
+  python3-gdal python3-numpy python3-pil
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -7,7 +7,7 @@ the base image is synthesised procedurally (no real imagery is used).
 
 Outputs (relative to the repository root):
   samples/basemap.tif            RGB GeoTIFF, EPSG:4548, 1.5 m, JPEG/YCbCr, tiled, overviews
-  samples/patches.gpkg           layer "patches", EPSG:4490, 30 polygons, standard field names
+  samples/patches.gpkg           layer "patches", EPSG:4490, 35 polygons, standard field names
   tests/data/gbk_cpg/patches.shp Shapefile, EPSG:4548, GBK attributes + .cpg, alias field names
   tests/data/small.geojson       5 patches, lon/lat, standard field names
 
@@ -72,7 +72,7 @@ def zone_box(name):
 
 
 # --------------------------------------------------------------------------
-# Patch specification (30 patches).  Areas are targets; JCMJ is measured.
+# Patch specification (30 patches; EXTRA_SPEC below adds 5).  Areas are targets; JCMJ is measured.
 # kind: illegal / legal / other; render: what the after-image shows.
 # --------------------------------------------------------------------------
 # fields: town, PDJG, detail(WFLX|HFSJYT|QTSJYT), area, f_gd, f_yj, ZGCS, ZGZT, ZGQX,
@@ -142,6 +142,25 @@ SPEC = [
     ("南湖街道", "其他用地", "临时用地", 1900, 0.70, 0.0, "", "", "", "否", "土地", "bare",
      "输变电工程临时施工场地", "", ""),
 ]
+
+# Approved projects (合法用地) of 东河乡 reported later (ids 31-35, after the scan-ordered 30): with
+# them 东河乡's 违法占用耕地 is below 15 % of its 新增建设用地占用耕地, so it qualifies for an
+# interview (约谈) only through its single 5.83 亩 永久基本农田 case, while 南湖街道 qualifies only
+# through the ratio.  Placed and drawn with their own random stream, so the first 30 patches and
+# the rest of the image are as before.
+EXTRA_SPEC = [
+    ("东河乡", "合法用地", "建设用地审批", 11500, 0.92, 0.0, "", "", "", "否", "土地", "construction",
+     "东河乡农产品加工园区一期", "冀政转征函〔2024〕56号", ""),
+    ("东河乡", "合法用地", "建设用地审批", 10500, 0.90, 0.0, "", "", "", "否", "土地", "construction",
+     "东河乡中心小学迁建", "冀政转征函〔2024〕61号", ""),
+    ("东河乡", "合法用地", "先行用地", 9800, 0.88, 0.0, "", "", "", "否", "土地", "road",
+     "东河大桥及连接线先行用地", "自然资用地〔2024〕44号", ""),
+    ("东河乡", "合法用地", "建设用地审批", 11000, 0.94, 0.0, "", "", "", "否", "土地", "construction",
+     "东河乡养老服务中心", "冀政转征函〔2024〕72号", ""),
+    ("东河乡", "合法用地", "建设用地审批", 10000, 0.91, 0.0, "", "", "", "否", "土地", "construction",
+     "东河乡污水处理厂", "冀政转征函〔2024〕80号", ""),
+]
+EXTRA_SEED = SEED + 7
 
 # Scene landmarks, local metres (from SW corner of the image).
 VILLAGES = [  # cx, cy, w, h, kind
@@ -258,10 +277,10 @@ def patch_shape(area, rng):
     return [(x * s, y * s) for x, y in pts]
 
 
-def place_patches(rng, obstacles, attract):
+def place_patches(rng, obstacles, attract, spec=SPEC, occupied=None):
     placed = []
-    occupied = []
-    for i, sp in enumerate(SPEC):
+    occupied = [] if occupied is None else occupied
+    for i, sp in enumerate(spec):
         town, pdjg, area, render = sp[0], sp[1], sp[3], sp[11]
         x0, x1, y0, y1 = zone_box(town)
         for attempt in range(20000):
@@ -310,7 +329,7 @@ def draw_polyline_px(draw, pts, width_m, fill):
     draw.line(p, fill=fill, width=wpx, joint="curve")
 
 
-def render(rng, nrng, village_polys, patches):
+def render(rng, nrng, village_polys, patches, extra_patches=(), xrng=None):
     # ---- field parcels: label image, rotated block grid with strips
     lab = Image.new("I", (W, H), 0)
     dl = ImageDraw.Draw(lab)
@@ -397,6 +416,8 @@ def render(rng, nrng, village_polys, patches):
     # ---- patches (after-image content)
     for sp, pts in zip(SPEC, patches):
         draw_patch(d, sp[11], pts, rng)
+    for sp, pts in zip(EXTRA_SPEC, extra_patches):
+        draw_patch(d, sp[11], pts, xrng)
 
     # ---- roads with tree rows
     for pts, wid in MAIN_ROADS:
@@ -581,12 +602,12 @@ SHP_ALIAS = {"JCBH": "TBBH", "XZQDM": "XDM", "JCGDMJ": "GDMJ", "PDJG": "PDLX"}
 SHP_VALUE = {"违法用地": "违法", "合法用地": "合法", "其他用地": "其他"}
 
 
-def build_records(patches_local):
+def build_records(patches_local, spec=SPEC, first=1):
     geo, gk = srs(EPSG_GEO), srs(EPSG_GK)
     to_geo = osr.CoordinateTransformation(gk, geo)
     to_gk = osr.CoordinateTransformation(geo, gk)
     recs = []
-    for sp, pts in zip(SPEC, patches_local):
+    for sp, pts in zip(spec, patches_local):
         g_gk = poly_geom([to_world(x, y) for x, y in pts])
         g_geo = g_gk.Clone()
         g_geo.Transform(to_geo)
@@ -602,7 +623,7 @@ def build_records(patches_local):
                          cx=back.Centroid().GetX()))
     # national-style ids: scan order north -> south, west -> east (100 m bands)
     recs.sort(key=lambda r: (-int(r["cy"] // 100), r["cx"]))
-    for i, r in enumerate(recs, 1):
+    for i, r in enumerate(recs, first):
         sp = r["sp"]
         town, pdjg, detail, _, f_gd, f_yj, zgcs, zgzt, zgqx, sf, tblx, _, bz, pzwh, earlier = sp
         east = r["cx"] > X0 + 2000
@@ -700,12 +721,15 @@ def main():
     vgs = [poly_geom(vp).Buffer(12) for vp in village_polys]
     obstacles = [river_g, lake_g] + roads + vgs
     attract = [line_geom(smooth_line(p)) for p, _ in MAIN_ROADS] + [poly_geom(vp) for vp in village_polys]
-    patches = place_patches(rng, obstacles, attract)
+    occupied = []
+    patches = place_patches(rng, obstacles, attract, occupied=occupied)
+    xrng = random.Random(EXTRA_SEED)
+    extra = place_patches(xrng, obstacles, attract, EXTRA_SPEC, occupied)
 
-    arr = render(rng, nrng, village_polys, patches)
+    arr = render(rng, nrng, village_polys, patches, extra, xrng)
     write_basemap(os.path.join(SAMPLES, "basemap.tif"), arr)
 
-    recs = build_records(patches)
+    recs = build_records(patches) + build_records(extra, EXTRA_SPEC, len(SPEC) + 1)
     write_vector(os.path.join(SAMPLES, "patches.gpkg"), "GPKG", recs, EPSG_GEO, "geo")
     write_vector(os.path.join(TESTDATA, "gbk_cpg", "patches.shp"), "ESRI Shapefile", recs, EPSG_GK, "gk",
                  lco=["ENCODING=GBK", "DBF_DATE_LAST_UPDATE=2024-11-01"], alias=True)

@@ -94,6 +94,8 @@ check "--explain: each township's verdict and figures equal SQL over the store" 
 diff "$work/want" "$work/got" || true
 check "南湖街道 (139901001) qualifies only through the 15 % ratio" \
   grep -q '^139901001 南湖街道 ratio 违法' "$work/got"
+check "东河乡 (139901201) qualifies only through a single case (永久基本农田 ≥ 5 亩)" \
+  grep -q '^139901201 东河乡 basic 违法' "$work/got"
 check "城关镇 (139901100) qualifies through the ratio and both single-case rules" \
   grep -q '^139901100 城关镇 ratio,basic,general 违法' "$work/got"
 check "西岭镇 (139901102), with no 违法用地, is not selected and says why" \

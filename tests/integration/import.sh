@@ -16,25 +16,25 @@ dump() { sqlite3 "$db" .dump | sha256sum; }
 # --- first import -----------------------------------------------------------------------------
 "$tuban" import "$src/samples/patches.gpkg" --db "$db" --by 张三 --at 2024-11-01 --report "$work/first.json" >"$work/out" 2>&1
 check "first import exits 0" test $? -eq 0
-check "first import: 30 new" grep -q "30 new, 0 changed, 0 unchanged, 0 missing" "$work/out"
-check "the store holds 30 patches" test "$(sql 'SELECT count(*) FROM patch')" -eq 30
+check "first import: 35 new" grep -q "35 new, 0 changed, 0 unchanged, 0 missing" "$work/out"
+check "the store holds 35 patches" test "$(sql 'SELECT count(*) FROM patch')" -eq 35
 check "townships registered from the data (4)" test "$(sql 'SELECT count(*) FROM township')" -eq 4
 check "initial states are history rows by 张三" \
   test "$(sql "SELECT count(*) FROM status_history WHERE field = 'state' AND who = '张三'")" -ge 12
 check "SQLite store is in WAL mode" test "$(sql 'PRAGMA journal_mode')" = wal
-check "JSON report parses and says 30 new" python3 -c "
-import json,sys; r=json.load(open('$work/first.json')); sys.exit(0 if r['result']['new']==30 and not r['refused'] else 1)"
+check "JSON report parses and says 35 new" python3 -c "
+import json,sys; r=json.load(open('$work/first.json')); sys.exit(0 if r['result']['new']==35 and not r['refused'] else 1)"
 
 # --- re-import: the same file, then a newer export --------------------------------------------
 "$tuban" import "$src/samples/patches.gpkg" --db "$db" --at 2024-11-10 >"$work/out" 2>&1
-check "same file again: 30 unchanged" grep -q "0 new, 0 changed, 30 unchanged, 0 missing" "$work/out"
+check "same file again: 35 unchanged" grep -q "0 new, 0 changed, 35 unchanged, 0 missing" "$work/out"
 cp "$src/samples/patches.gpkg" "$work/v2.gpkg"
 ogrinfo -q "$work/v2.gpkg" -dialect SQLite -sql "UPDATE patches SET ZGZT = '整改中' WHERE JCBH = '139901SJBG24210003'" >/dev/null 2>&1
 ogrinfo -q "$work/v2.gpkg" -dialect SQLite -sql "UPDATE patches SET ZGCS = '补办手续', ZGQX = '2025-06-30' WHERE JCBH = '139901SJBG24210019'" >/dev/null 2>&1
 ogrinfo -q "$work/v2.gpkg" -dialect SQLite -sql "DELETE FROM patches WHERE JCBH = '139901SJBG24210008'" >/dev/null 2>&1
 "$tuban" import "$work/v2.gpkg" --db "$db" --by 李四 --at 2024-11-20 >"$work/out" 2>&1
-check "newer export: 0 new, 2 changed, 27 unchanged, 1 missing" \
-  grep -q "0 new, 2 changed, 27 unchanged, 1 missing" "$work/out"
+check "newer export: 0 new, 2 changed, 32 unchanged, 1 missing" \
+  grep -q "0 new, 2 changed, 32 unchanged, 1 missing" "$work/out"
 check "the change is described (未整改 → 整改中)" grep -q "139901SJBG24210003.*未整改.*整改中" "$work/out"
 check "missing patch reported" grep -q "missing 139901SJBG24210008" "$work/out"
 check "missing patch kept, flagged" test "$(sql "SELECT missing FROM patch WHERE id = '139901SJBG24210008'")" = 1
@@ -70,7 +70,7 @@ check "as of 2024-11-25 it was 整改中 (the 2024-11-20 export)" test "$(state_
 check "as of 2024-11-15 it was 未整改" test "$(state_on 2024-11-15 139901SJBG24210003)" = 未整改
 check "as of 2024-10-31 the batch was not imported yet" test "$("$tuban" patch list --db "$db" --batch 2024 --as-of 2024-10-31 | wc -l)" -eq 0
 check "as of 2024-11-25 139901SJBG24210008 is missing" bash -c "'$tuban' patch list --db '$db' --batch 2024 --as-of 2024-11-25 | grep 139901SJBG24210008 | grep -q missing"
-check "patch list prints 30 patches" test "$("$tuban" patch list --db "$db" --batch 2024 | wc -l)" -eq 30
+check "patch list prints 35 patches" test "$("$tuban" patch list --db "$db" --batch 2024 | wc -l)" -eq 35
 
 # --- the bad-input corpus: refused, every problem listed, the store unchanged -----------------
 before=$(dump)
@@ -133,18 +133,18 @@ ogrinfo -q "$work/mil.gpkg" -dialect SQLite -sql "UPDATE patches SET 是否军�
 check "an unknown military value is refused, naming record and field (exit 2)" \
   bash -c "test $? -eq 2 && grep -q '139901SJBG24210007' '$work/out' && grep -q 'SFJYTD' '$work/out'"
 
-# --- every export format, through OGR: the same 30 patches each time --------------------------
+# --- every export format, through OGR: the same 35 patches each time --------------------------
 ogr2ogr -f GeoJSON "$work/p.geojson" "$src/samples/patches.gpkg" 2>/dev/null
 ogr2ogr -f OpenFileGDB "$work/p.gdb" "$src/samples/patches.gpkg" 2>/dev/null
 ogr2ogr -f CSV "$work/p.csv" "$src/samples/patches.gpkg" -lco GEOMETRY=AS_WKT 2>/dev/null
 for f in p.geojson p.gdb p.csv; do
   extra=(); [ "$f" = p.csv ] && extra=(--srs EPSG:4490)
   "$tuban" import "$work/$f" --db "$work/fmt-$f.db" "${extra[@]}" >"$work/out" 2>&1
-  check "$f: 30 new" grep -q "30 new, 0 changed" "$work/out"
+  check "$f: 35 new" grep -q "35 new, 0 changed" "$work/out"
 done
 check "CSV without --srs is refused" bash -c "'$tuban' import '$work/p.csv' --db '$work/x.db' 2>&1 | grep -q 'no coordinate reference system'"
-check "GBK Shapefile (.cpg) with alias fields: 30 new" \
-  bash -c "'$tuban' import '$src/tests/data/gbk_cpg/patches.shp' --db '$work/gbkcpg.db' | grep -q '30 new'"
+check "GBK Shapefile (.cpg) with alias fields: 35 new" \
+  bash -c "'$tuban' import '$src/tests/data/gbk_cpg/patches.shp' --db '$work/gbkcpg.db' | grep -q '35 new'"
 check "the report names the .cpg's encoding" \
   bash -c "'$tuban' import '$src/tests/data/gbk_cpg/patches.shp' --db '$work/gbkcpg2.db' | grep -q 'text GBK (as its .cpg says)'"
 
@@ -161,7 +161,7 @@ XML
 check "without the profile: refused, the fields the file has are listed" \
   bash -c "grep -q 'missing required field(s) JCBH; the file has: 监测图斑编号' '$work/out'"
 "$tuban" import "$work/prov.geojson" --db "$work/prov.db" --mapping "$work/prov.xml" >"$work/out" 2>&1
-check "with the profile: 30 new" grep -q "30 new" "$work/out"
+check "with the profile: 35 new" grep -q "35 new" "$work/out"
 check "value synonym applied (其它 → 其他用地)" \
   test "$(sqlite3 "$work/prov.db" "SELECT count(*) FROM patch WHERE legality = '其他用地'")" -eq 8
 printf '<mapping xmlns="urn:tuban:mapping:1"><field name="JCBH"/></mapping>' >"$work/badmap.xml"

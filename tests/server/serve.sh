@@ -114,9 +114,9 @@ head -c $((2 * 1024 * 1024)) /dev/zero >"$work/big.bin"
 call $tok_admin POST "/v1/imports?format=csv" --data-binary @"$work/big.bin"
 check "a body over max_body_mb: 413" json "d['status'] == 413 and 'limit' in d['error']"
 call $tok_admin POST "/v1/imports?batch=2024&at=2024-11-01" --data-binary @"$src/samples/patches.gpkg"
-check "import: 200 with the report (30 new)" json "d['result']['new'] == 30 and not d['refused']"
+check "import: 200 with the report (35 new)" json "d['result']['new'] == 35 and not d['refused']"
 check "the report names the upload, not a server path" json "d['file'] == 'upload.gpkg'"
-check "the store holds 30 patches" test "$(sql 'SELECT count(*) FROM patch')" = 30
+check "the store holds 35 patches" test "$(sql 'SELECT count(*) FROM patch')" = 35
 check "the import is recorded as by the admin token's name" \
   test "$(sql "SELECT who FROM import_run ORDER BY id DESC LIMIT 1")" = operator
 before=$(sqlite3 "$work/data/tuban.db" .dump | sha256sum)
@@ -138,7 +138,7 @@ check "scratch folders are removed after each upload" test -z "$(ls -A "$work/da
 
 # --- patches ---------------------------------------------------------------------------------
 call $tok_a GET "/v1/patches?batch=2024&as_of=2024-11-30"
-check "office A lists the 30 patches of its county" json "d['total'] == 30 and len(d['patches']) == 30"
+check "office A lists the 35 patches of its county" json "d['total'] == 35 and len(d['patches']) == 35"
 call $tok_a GET "/v1/patches?batch=2024&township=139901001&state=未整改&as_of=2024-11-30"
 check "filters: township and state" \
   json "d['total'] > 0 and all(p['township'].startswith('139901001') and p['state'] == '未整改' for p in d['patches'])"
@@ -147,7 +147,7 @@ check "limit and offset" json "len(d['patches']) == 5 and d['offset'] == 5"
 call $tok_b GET "/v1/patches?batch=2024"
 check "office B (another county) sees none of them" json "d['total'] == 0"
 call $tok_admin GET "/v1/patches?batch=2024"
-check "an admin sees every county" json "d['total'] == 30"
+check "an admin sees every county" json "d['total'] == 35"
 call $tok_a GET "/v1/patches?batch=20x4"
 check "bad batch: 400 naming the parameter" json "d['status'] == 400 and d['error'].startswith('batch')"
 call $tok_a GET "/v1/patches/139901SJBG24210003?batch=2024"

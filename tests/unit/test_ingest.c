@@ -37,7 +37,7 @@ test_sample_geopackage(void **state)
     tb_err err = {0};
     patch_set *set = patch_set_load(DATA "/samples/patches.gpkg", NULL, a, &err);
     assert_non_null(set);
-    assert_int_equal(set->count, 30);
+    assert_int_equal(set->count, 35);
     const patch *p = find(set, "139901SJBG24210003");
     assert_non_null(p);
     assert_string_equal(p->admin_code, "139901100");
