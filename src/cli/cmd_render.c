@@ -42,7 +42,14 @@ render_help(void)
            "  dossier     约谈问责卷宗: --explain prints, for every township, the 约谈 rule of\n"
            "              office.xml <rules> that selects it (违法占用耕地 ≥ 15 %% of 新增建设\n"
            "              用地占用耕地, one case ≥ 5 亩 永久基本农田 or ≥ 10 亩 一般耕地,\n"
-           "              <interview-flag>) or why none does, with the figures\n\n"
+           "              <interview-flag>) or why none does, with the figures\n"
+           "  acceptance  验收意见书: one per rectified 违法用地 patch (acceptance-<id>.pdf), or\n"
+           "              with --per township one per township (acceptance-<code>.pdf): patch\n"
+           "              data, measure, before/after maps, 合格 / 不合格 and opinion, the\n"
+           "              inspectors' lines, the bureau's seal; the township countersigns\n"
+           "              later with 'tuban sign'.  A --patch that is not rectified (ZGZT\n"
+           "              已整改 or 已验收) is refused naming its state; without --patch the\n"
+           "              unrectified patches are left out\n\n"
            "Options:\n"
            "  --office <dir>      issuing office (office.xml, templates, seal, keys)\n"
            "  --patches <file>    patch file: any OGR vector format (GeoPackage, Shapefile,\n"
@@ -61,6 +68,9 @@ render_help(void)
            "  --cutoff <day>      monthly: 截至 day of the month (default 20; past the month's\n"
            "                      end = its last day); this month counts changes after the\n"
            "                      previous month's cut-off\n"
+           "  --per <patch|township>  acceptance: one form per patch (default) or per township\n"
+           "  --reject <id>:<opinion> acceptance: the patch is 不合格, with the inspectors'\n"
+           "                      opinion (repeatable); every other patch is 合格\n"
            "  -h, --help          this help\n\n"
            "Selection (every kind; applied once, before any document is planned):\n"
            "  --batch <b>         the batch: a year (2024, the 年度 batch), a quarter (2024-Q3)\n"
@@ -132,6 +142,8 @@ render_check_run(render_request *req, int month_year, int month, int cutoff_day)
     }
     if (strcmp(req->kind, "monthly") == 0 && !month)
         return cli_fail(TB_EINVAL, "render monthly: --month YYYY-MM is required");
+    if (strcmp(req->kind, "acceptance") != 0 && (req->per_township || req->reject_count))
+        return cli_fail(TB_EINVAL, "render: --per and --reject go with render acceptance");
     if (strcmp(req->kind, "monthly") == 0 && req->patches_path)
         return cli_fail(TB_EINVAL, "render monthly: the report needs the status history: give "
                                    "--db <store>, not --patches");
@@ -199,10 +211,12 @@ parse_batch(const char *arg, render_selection *sel)
  * else the exit status. */
 static int
 render_parse(int argc, char **argv, render_request *req, const char **townships,
-             const char **patch_ids, int *month_year, int *month, int *cutoff_day)
+             const char **patch_ids, render_reject *rejects, int *month_year, int *month,
+             int *cutoff_day)
 {
     enum { OPT_FIRST_NUMBER = 256, OPT_JOBS, OPT_DB, OPT_ARCHIVE, OPT_PREVIEW, OPT_MONTH,
-           OPT_CUTOFF, OPT_BATCH, OPT_TOWNSHIP, OPT_PATCH, OPT_EXPLAIN };
+           OPT_CUTOFF, OPT_BATCH, OPT_TOWNSHIP, OPT_PATCH, OPT_EXPLAIN,
+           OPT_PER, OPT_REJECT };
     static const struct option opts[] = {
         {"office", required_argument, NULL, 'o'},
         {"patches", required_argument, NULL, 'p'},
@@ -221,6 +235,8 @@ render_parse(int argc, char **argv, render_request *req, const char **townships,
         {"township", required_argument, NULL, OPT_TOWNSHIP},
         {"patch", required_argument, NULL, OPT_PATCH},
         {"explain", no_argument, NULL, OPT_EXPLAIN},
+        {"per", required_argument, NULL, OPT_PER},
+        {"reject", required_argument, NULL, OPT_REJECT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -287,6 +303,20 @@ render_parse(int argc, char **argv, render_request *req, const char **townships,
                 return cli_fail(TB_EINVAL, "--patch: expected a 监测编号");
             patch_ids[req->select.patch_count++] = optarg;
             break;
+        case OPT_PER:
+            if (strcmp(optarg, "township") != 0 && strcmp(optarg, "patch") != 0)
+                return cli_fail(TB_EINVAL, "--per: expected patch or township");
+            req->per_township = strcmp(optarg, "township") == 0;
+            break;
+        case OPT_REJECT: {
+            char *colon = strchr(optarg, ':');
+            if (colon == NULL || colon == optarg || colon[1] == '\0')
+                return cli_fail(TB_EINVAL, "--reject: expected <监测编号>:<opinion> (the "
+                                           "inspectors' words, e.g. 复耕面积不足)");
+            *colon = '\0';
+            rejects[req->reject_count++] = (render_reject){optarg, colon + 1};
+            break;
+        }
         case 'h': render_help(); return 0;
         default: return 2;
         }
@@ -307,19 +337,22 @@ render_run_cmd(int argc, char **argv)
     /* --township and --patch repeat: at most one value per argument. */
     const char **townships = calloc((size_t)argc + 1, sizeof *townships);
     const char **patch_ids = calloc((size_t)argc + 1, sizeof *patch_ids);
-    if (!townships || !patch_ids)
+    render_reject *rejects = calloc((size_t)argc + 1, sizeof *rejects);
+    if (!townships || !patch_ids || !rejects)
         abort();
     req.select.townships = townships;
     req.select.patch_ids = patch_ids;
+    req.rejects = rejects;
     int month_year = 0, month = 0, cutoff_day = 20;
-    int status = render_parse(argc, argv, &req, townships, patch_ids, &month_year, &month,
-                              &cutoff_day);
+    int status = render_parse(argc, argv, &req, townships, patch_ids, rejects, &month_year,
+                              &month, &cutoff_day);
     if (status < 0)
         status = render_check_run(&req, month_year, month, cutoff_day);
     free(townships);
     free(patch_ids);
+    free(rejects);
     return status;
 }
 
-const cli_command cmd_render = {"render", "render signed documents (整改通知书 …)",
+const cli_command cmd_render = {"render", "render signed documents (整改通知书, 月报, 统计表, 验收意见书)",
                                 render_run_cmd, render_help};

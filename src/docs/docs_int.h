@@ -19,8 +19,8 @@ struct render_office {
     tb_arena *arena;          /* owns office, templates */
     char *dir;
     const tpl_office *office;
-    const tv_type *office_type, *notice_type, *monthly_type, *tables_type;
-    const tpl_doc *notice, *monthly, *tables;
+    const tv_type *office_type, *notice_type, *monthly_type, *tables_type, *acceptance_type;
+    const tpl_doc *notice, *monthly, *tables, *acceptance;
     pdfsig_signer *signer;
     pdfsig_image *seal_image;
     const map_sources *catalogue; /* NULL: none */
@@ -42,6 +42,8 @@ struct render_ctx {
     const tpl_doc *monthly;
     const tv_type *tables_type;
     const tpl_doc *tables;
+    const tv_type *acceptance_type;
+    const tpl_doc *acceptance;
     typeface *tf;
     const pdfsig_signer *signer;
     const pdfsig_image *seal_image; /* the seal as the signature's appearance */
@@ -112,5 +114,11 @@ typedef struct tables_input {
 tb_code tables_render(render_ctx *rc, const tables_input *in, const render_options *opt,
                       int number, const char *verify_code, const char *xlsx_path,
                       char **xlsx_tmp, tb_buf *out, tb_err *err) TB_MUST_CHECK;
+
+/* One 验收意见书: verdicts[0..count) are rectified patches of one township, by id (one of them
+ * unless the form is per township).  number 0 is a 样稿. */
+tb_code acceptance_render(render_ctx *rc, const acceptance_verdict *verdicts, size_t count,
+                          bool per_township, const render_options *opt, int number,
+                          const char *verify_code, tb_buf *out, tb_err *err) TB_MUST_CHECK;
 
 #endif

@@ -39,6 +39,7 @@ typedef struct doc_plan {
     const tables_input *tables;     /* tables: the figures of the run */
     char *extra_path, *extra_tmp;   /* tables: the XLSX beside the PDF, published with it */
     char *copy_path, *copy_tmp;     /* issued with --out: the copy there, published after commit */
+    const acceptance_verdict *verdicts; /* acceptance: one per patch (count), in the run's arena */
 } doc_plan;
 
 typedef struct doc_plans {
@@ -296,6 +297,122 @@ render_tables_plan(render_ctx *rc, const render_request *req, doc_plan *p, tb_bu
                          p->extra_path, &p->extra_tmp, out, err);
 }
 
+static bool
+rectified(const patch *p)
+{
+    return p->state == RECTIFY_DONE || p->state == RECTIFY_ACCEPTED;
+}
+
+/* Whether a 监测编号 can name a file (acceptance-<id>.pdf, the photos' <dir>/<id>/): letters,
+ * digits, '-' and '_' only, so an id from outside can never reach another folder. */
+static bool
+id_is_file_name(const char *id)
+{
+    if (id[0] == '\0' || strlen(id) > 64)
+        return false;
+    for (const char *c = id; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+              *c == '-' || *c == '_'))
+            return false;
+    return true;
+}
+
+/* Why patch p cannot be accepted, or NULL: only a 违法用地 patch that is rectified (已整改, or
+ * already 已验收) is. */
+static const char *
+not_acceptable(const patch *p, tb_arena *a)
+{
+    if (p->legality != LEGALITY_ILLEGAL)
+        return tb_arena_printf(a, "it is %s (PDJG), not 违法用地: only an illegal patch is "
+                                  "rectified and accepted",
+                               p->legality ? legality_name(p->legality) : "not judged");
+    if (!rectified(p))
+        return tb_arena_printf(a, "its 整改状态 (ZGZT) is %s: only a rectified patch (已整改) "
+                                  "is accepted",
+                               p->state ? rectify_state_name(p->state) : "empty");
+    return NULL;
+}
+
+/* The 验收意见书 of the rectified illegal patches, one per patch (acceptance-<id>.pdf) or, with
+ * --per township, one per township (acceptance-<code>.pdf).  A patch named by --patch that is not
+ * rectified is refused, naming it and its state; without --patch the unrectified are left out.
+ * Every --reject must name a patch of the run. */
+static tb_code
+plan_acceptance(const render_ctx *rc, const render_request *req, const render_input *in,
+                doc_plans *out, tb_err *err)
+{
+    const patch_set *set = &in->now;
+    const patch **cands = tb_xmalloc_array(set->count + 1, sizeof *cands);
+    out->selection = cands;
+    out->all = tb_xmalloc_array(set->count + 1, sizeof *out->all);
+    size_t n = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        const patch *p = out->all[i] = &set->items[i];
+        const char *why = not_acceptable(p, out->arena);
+        if (why == NULL && !id_is_file_name(p->id))
+            return tb_err_set(err, TB_EINVAL, "render acceptance: %s record %ld, field JCBH: "
+                                              "'%s' cannot name the form's file (letters, "
+                                              "digits, - and _ only, at most 64)",
+                              in->source, p->record, p->id);
+        if (why == NULL)
+            cands[n++] = p;
+        else if (req->select.patch_count)
+            return tb_err_set(err, TB_EINVAL, "render acceptance: %s record %ld: patch %s cannot "
+                                              "be accepted: %s",
+                              in->source, p->record, p->id, why);
+    }
+    if (n == 0)
+        return tb_err_set(err, TB_EINVAL, "render acceptance: none of the %zu patches selected "
+                                          "from %s is a rectified 违法用地 patch (ZGZT 已整改)",
+                          set->count, in->source);
+    qsort(cands, n, sizeof *cands, by_township_then_id);
+    tb_code code = notice_check_townships(rc, cands, n, in->source, err);
+    if (code != TB_OK)
+        return code;
+    acceptance_verdict *verdicts = tb_arena_array(out->arena, n, sizeof *verdicts);
+    for (size_t i = 0; i < n; i++)
+        verdicts[i] = (acceptance_verdict){cands[i], true, NULL};
+    for (size_t k = 0; k < req->reject_count; k++) {
+        const render_reject *r = &req->rejects[k];
+        size_t i = 0;
+        while (i < n && strcmp(cands[i]->id, r->patch_id) != 0)
+            i++;
+        if (i == n)
+            return tb_err_set(err, TB_EINVAL, "--reject %s: no rectified patch of this run has "
+                                              "this 监测编号 (JCBH) in %s",
+                              r->patch_id, in->source);
+        verdicts[i].passed = false;
+        verdicts[i].opinion = r->opinion;
+    }
+    int number = req->opt.first_number;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (req->per_township && j < n &&
+               strcmp(cands[j]->admin_code, cands[i]->admin_code) == 0)
+            j++;
+        doc_plan *p = plans_add(out);
+        p->path = plan_path(req, "acceptance",
+                            req->per_township ? cands[i]->admin_code : cands[i]->id);
+        p->patches = cands + i;
+        p->verdicts = verdicts + i;
+        p->count = j - i;
+        p->neighbours = out->all;
+        p->neighbour_count = set->count;
+        p->number = req->preview ? 0 : number++;
+        i = j;
+    }
+    return TB_OK;
+}
+
+static tb_code
+render_acceptance_plan(render_ctx *rc, const render_request *req, doc_plan *p, tb_buf *out,
+                       tb_err *err)
+{
+    map_ctx_set_neighbours(rc->maps, p->neighbours, p->neighbour_count);
+    return acceptance_render(rc, p->verdicts, p->count, req->per_township, &req->opt, p->number,
+                             p->code[0] ? p->code : NULL, out, err);
+}
+
 static const struct doc_kind {
     const char *name;
     tb_code (*plan)(const render_ctx *rc, const render_request *req, const render_input *in,
@@ -306,6 +423,7 @@ static const struct doc_kind {
     {"notice", plan_notices, render_notice_plan},
     {"monthly", plan_monthly, render_monthly_plan},
     {"tables", plan_tables, render_tables_plan},
+    {"acceptance", plan_acceptance, render_acceptance_plan},
 };
 
 const char *const *
@@ -708,7 +826,8 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
         if (strcmp(kinds[i].name, req->kind) == 0)
             kind = &kinds[i];
     if (kind == NULL)
-        return tb_err_set(err, TB_EINVAL, "unknown document kind '%s' (available: notice, monthly, tables)",
+        return tb_err_set(err, TB_EINVAL, "unknown document kind '%s' (available: notice, "
+                                          "monthly, tables, acceptance)",
                           req->kind);
     int jobs = req->jobs > 0 ? req->jobs : render_default_jobs();
     if (jobs > RENDER_MAX_JOBS)

@@ -59,8 +59,13 @@ typedef struct render_selection {
     size_t patch_count;
 } render_selection;
 
+/* acceptance: a 不合格 verdict, with the inspectors' opinion (--reject ID:意见). */
+typedef struct render_reject {
+    const char *patch_id, *opinion;
+} render_reject;
+
 typedef struct render_request {
-    const char *kind;         /* "notice", "monthly" */
+    const char *kind;         /* "notice", "monthly", "tables", "acceptance" */
     const char *office_dir;
     const char *patches_path; /* NULL: the patches of the store (db_path) as of the report's date */
     const char *layer;        /* NULL = first layer */
@@ -75,6 +80,9 @@ typedef struct render_request {
     cn_date cutoff, previous_cutoff; /* monthly: this month's and the previous month's 截至日期 */
     render_selection select;  /* --batch, --township, --patch */
     bool explain;             /* dossier: print the 约谈 findings (render_explain), render nothing */
+    bool per_township;        /* acceptance: one form per township, else one per patch */
+    const render_reject *rejects; /* acceptance: the 不合格 verdicts; every other patch 合格 */
+    size_t reject_count;
 } render_request;
 
 /* Called with the path of every file written, in order. */

@@ -109,6 +109,10 @@ render_office_open(const char *office_dir, tb_err *err)
     ro->tables_type = docdata_tables_type(ro->office_type, ro->arena);
     if (!(ro->tables = tpl_doc_load(ro->office, "tables", ro->tables_type, ro->arena, err)))
         goto fail;
+    ro->acceptance_type = docdata_acceptance_type(ro->office_type, ro->arena);
+    if (!(ro->acceptance = tpl_doc_load(ro->office, "acceptance", ro->acceptance_type, ro->arena,
+                                        err)))
+        goto fail;
     if (docs_office_signing(ro->office, &ro->signer, &ro->seal_image, err) != TB_OK)
         goto fail;
     if (open_office_fonts(ro, err) != TB_OK)
@@ -158,6 +162,8 @@ render_ctx_for(const render_office *ro, const char *imagery_path, tb_err *err)
     rc->monthly = ro->monthly;
     rc->tables_type = ro->tables_type;
     rc->tables = ro->tables;
+    rc->acceptance_type = ro->acceptance_type;
+    rc->acceptance = ro->acceptance;
     rc->signer = ro->signer;
     rc->seal_image = ro->seal_image;
     size_t n = sizeof system_font_files / sizeof *system_font_files;

@@ -259,6 +259,43 @@ docdata_monthly_type(const tv_type *office_type, tb_arena *a)
     return t;
 }
 
+/* ---- the acceptance form ------------------------------------------------------------ */
+
+static const tv_type patch_list_type = {.kind = TV_LIST, .item = &docdata_patch_type};
+
+enum { VF_PATCH, VF_PASSED, VF_CONCLUSION, VF_OPINION, VF_NFIELDS };
+static const tv_field verdict_fields[VF_NFIELDS] = {
+    [VF_PATCH] = {"patch", &docdata_patch_type, "the patch inspected"},
+    [VF_PASSED] = {"passed", B, "true: 合格; false: 不合格"},
+    [VF_CONCLUSION] = {"conclusion", S, "验收结论: 合格 / 不合格"},
+    [VF_OPINION] = {"opinion", S, "验收意见 given at the run (--reject ID:意见); may be absent"},
+};
+const tv_type docdata_verdict_type = {TV_RECORD, "verdict", verdict_fields, VF_NFIELDS, NULL};
+
+const tv_type *
+docdata_acceptance_type(const tv_type *office_type, tb_arena *a)
+{
+    static const tv_type verdict_list = {.kind = TV_LIST, .item = &docdata_verdict_type};
+    static const char *const names[] = {"office", "township", "items", "patches", "stats",
+                                        "passed", "failed", "per_township", "date", "docno",
+                                        "year"};
+    const tv_type *types[] = {office_type, &docdata_township_type, &verdict_list,
+                              &patch_list_type, &docdata_stats_type, N, N, B, D, S, N};
+    static const char *const docs[] = {
+        "the issuing office", "the township addressed (the patches' township)",
+        "one verdict per patch, by id", "the patches inspected, by id", "sums over patches",
+        "number of 合格 verdicts", "number of 不合格 verdicts",
+        "true: one form for the township's patches; false: one patch per form", "成文日期",
+        "发文字号", "the batch's year (NF; else the date's)"};
+    size_t n = sizeof names / sizeof names[0];
+    tv_field *f = tb_arena_array(a, n, sizeof *f);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (tv_field){names[i], types[i], docs[i]};
+    tv_type *t = tb_arena_alloc(a, sizeof *t);
+    *t = (tv_type){TV_RECORD, "acceptance", f, n, NULL};
+    return t;
+}
+
 /* ---- values --------------------------------------------------------------------------- */
 
 tv_value
@@ -289,6 +326,18 @@ docdata_patch(const patch *p, tb_arena *a)
     f[PF_TYWZJCTBWQBH] = tv_str(p->earlier_id);
     f[PF_SFJYTD] = tv_boolean(p->military);
     f[PF_RECORD] = tv_num((double)p->record);
+    return v;
+}
+
+tv_value
+docdata_verdict(const acceptance_verdict *d, tb_arena *a)
+{
+    tv_value *f;
+    tv_value v = tv_record_new(&docdata_verdict_type, d, d->patch->id, &f, a);
+    f[VF_PATCH] = docdata_patch(d->patch, a);
+    f[VF_PASSED] = tv_boolean(d->passed);
+    f[VF_CONCLUSION] = tv_str(d->passed ? "合格" : "不合格");
+    f[VF_OPINION] = tv_str(d->opinion);
     return v;
 }
 

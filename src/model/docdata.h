@@ -73,6 +73,19 @@ const tv_type *docdata_tables_type(const tv_type *office_type, tb_arena *a);
 tv_value docdata_area(const stats_progress *p, const stats_classification *c, tb_arena *a);
 tv_value docdata_class(const stats_class_row *r, tb_arena *a);
 
+/* The acceptance form's data (验收意见书 / 验收表): office, township (the one addressed), items
+ * (one verdict per patch, by id), patches (the same patches, for the patch fragments), stats
+ * (sums over them), passed and failed (counts of 合格 and 不合格), per_township (one form
+ * listing the township's patches, else one patch per form), date, docno, year. */
+typedef struct acceptance_verdict {
+    const patch *patch;
+    bool passed;         /* 合格; false: 不合格 */
+    const char *opinion; /* the inspectors' words; NULL: the template's */
+} acceptance_verdict;
+extern const tv_type docdata_verdict_type;
+const tv_type *docdata_acceptance_type(const tv_type *office_type, tb_arena *a);
+tv_value docdata_verdict(const acceptance_verdict *v, tb_arena *a);
+
 /* ---- values ---- */
 tv_value docdata_patch(const patch *p, tb_arena *a);
 tv_value docdata_stats(const patch_stats *s, tb_arena *a);

@@ -7,7 +7,7 @@
 
 extern const char *const tpl_base_office, *const tpl_base_notice, *const tpl_base_patch_table,
     *const tpl_base_patch_maps, *const tpl_base_monthly,
-    *const tpl_base_tables;
+    *const tpl_base_tables, *const tpl_base_acceptance;
 
 const char *
 tpl_base_file(const char *name)
@@ -19,6 +19,7 @@ tpl_base_file(const char *name)
         {"patch-maps.xml", tpl_base_patch_maps},
         {"monthly.xml", tpl_base_monthly},
         {"tables.xml", tpl_base_tables},
+        {"acceptance.xml", tpl_base_acceptance},
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (strcmp(files[i].name, name) == 0)
