@@ -82,32 +82,45 @@ respond_error(request *r, int status, const char *fmt, ...)
     free(clean);
 }
 
-/* Queues r's answer on its connection. */
+/* Queues an answer on r's connection: the worker's (r->status, r->out and its headers) or, when
+ * late is set, the watchdog's. */
 static enum MHD_Result
-send_answer(request *r)
+send_answer_of(request *r, bool late)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(r->out.len, r->out.data,
-                                                                MHD_RESPMEM_MUST_COPY);
+    const char *body = late ? r->late : (const char *)r->out.data;
+    size_t len = late ? strlen(r->late) : r->out.len;
+    int status = late ? r->late_status : r->status;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (resp == NULL)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            r->content_type ? r->content_type : "application/json");
+                            !late && r->content_type ? r->content_type : "application/json");
     MHD_add_response_header(resp, "X-Request-Id",
                             tb_arena_printf(r->arena, "%llu", r->rid));
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    if (r->disposition)
+    if (!late && r->disposition)
         MHD_add_response_header(resp, "Content-Disposition", r->disposition);
-    if (r->location)
+    if (!late && r->location)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);
-    if (r->status == 401)
+    if (status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (status == 503)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
     if (r->srv->draining)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     r->phase = PHASE_ANSWERED;
+    r->sent_status = status;
     return ok;
+}
+
+static enum MHD_Result
+send_answer(request *r)
+{
+    return send_answer_of(r, false);
 }
 
 /* Answers r with an error now, on the HTTP thread. */
@@ -184,6 +197,8 @@ request_new(server *srv, struct MHD_Connection *conn, const char *url, const cha
     r->arena = tb_arena_new(0);
     r->body = (tb_buf)TB_BUF_INIT;
     r->out = (tb_buf)TB_BUF_INIT;
+    atomic_init(&r->refs, 1);
+    atomic_init(&r->work, WORK_QUEUED);
     clock_gettime(CLOCK_MONOTONIC, &r->started);
     pthread_mutex_lock(&srv->lock);
     srv->in_flight++;
@@ -201,18 +216,28 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r == NULL)
         return;
     double s = seconds_since(&r->started);
-    int status = r->phase == PHASE_ANSWERED ? r->status : 0;
+    int status = r->phase == PHASE_ANSWERED ? r->sent_status : 0;
     metrics_request(&srv->m, r->route, status, s);
     const server_office *o = request_office(r);
     server_log("rid=%llu %s %s %d %.1fms %s%s%s", r->rid, r->method, r->path, status, s * 1e3,
                r->token ? (o ? "office=" : "admin=") : "-", r->token ? r->token->name : "",
                why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+    *con_cls = NULL;
+    request_unref(r);
+}
+
+void
+request_unref(request *r)
+{
+    if (atomic_fetch_sub(&r->refs, 1) != 1)
+        return; /* a worker still runs it (it was answered late, by the watchdog) */
+    server *srv = r->srv;
     tb_buf_release(&r->body);
     tb_buf_release(&r->out);
     tb_arena_free(r->arena);
+    free(r->late);
     free(r->path);
     free(r);
-    *con_cls = NULL;
     pthread_mutex_lock(&srv->lock);
     if (--srv->in_flight == 0)
         pthread_cond_broadcast(&srv->idle);
@@ -266,6 +291,7 @@ dispatch(request *r)
     clock_gettime(CLOCK_MONOTONIC, &r->queued_at);
     MHD_suspend_connection(r->conn);
     if (!workers_enqueue(srv, r)) {
+        atomic_store(&r->work, WORK_ANSWERED);
         MHD_resume_connection(r->conn);
         respond_error(r, 503, "every worker is busy and the queue is full (%d); retry later",
                       srv->cfg->queue_limit);
@@ -308,10 +334,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         return MHD_YES;
     }
     if (r->phase == PHASE_QUEUED) {
-        /* Resumed: a worker (or the full queue) has filled the answer. */
-        if (r->status == 0)
-            return MHD_YES;
-        return send_answer(r);
+        /* Resumed: a worker (or the full queue) has filled the answer, or the watchdog has. */
+        int work = atomic_load(&r->work);
+        if (work == WORK_ANSWERED)
+            return send_answer(r);
+        if (work == WORK_LATE_QUEUED || work == WORK_LATE_RUNNING)
+            return send_answer_of(r, true);
+        return MHD_YES;
     }
     if (*upload_size) {
         if (r->body.len + *upload_size > srv->cfg->max_body) {

@@ -81,6 +81,7 @@ server_run(server_config *cfg, tb_err *err)
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->wake, NULL);
     pthread_cond_init(&srv->idle, NULL);
+    pthread_cond_init(&srv->watch, NULL);
     pthread_mutex_init(&srv->issue_lock, NULL);
     pthread_cond_init(&srv->issue_turn, NULL);
     metrics_init(&srv->m);

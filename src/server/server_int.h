@@ -24,6 +24,18 @@ typedef struct server server;
 
 typedef enum request_phase { PHASE_RECEIVING, PHASE_QUEUED, PHASE_ANSWERED } request_phase;
 
+/* Who answers a queued request, decided once (compare-and-swap): its worker, or the watchdog
+ * when the time limit (request_timeout_s) passes first: 503 while it waits for a worker (the
+ * worker then skips it), 504 while a worker runs it (the worker finishes, its answer dropped:
+ * an issue is still filed, and a retry with the same Idempotency-Key gets it). */
+enum {
+    WORK_QUEUED,
+    WORK_RUNNING,
+    WORK_ANSWERED,      /* by the worker: r->status, r->out */
+    WORK_LATE_QUEUED,   /* by the watchdog: r->late (503) */
+    WORK_LATE_RUNNING,  /* by the watchdog: r->late (504) */
+};
+
 typedef struct request {
     server *srv;
     struct MHD_Connection *conn;
@@ -39,6 +51,12 @@ typedef struct request {
     const char *idempotency_key;
     struct timespec started, queued_at;
     request_phase phase;
+    atomic_int work;         /* WORK_*, once queued */
+    atomic_int refs;         /* the HTTP side's, and a worker's while queued or running */
+    struct request *act_prev, *act_next; /* in srv->active while queued or running */
+    int late_status;         /* the watchdog's answer */
+    char *late;              /* its JSON body (malloc'd) */
+    int sent_status;         /* what went out, for the log and metrics (HTTP thread) */
     /* the answer */
     int status;
     tb_buf out;
@@ -95,6 +113,10 @@ struct server {
     pthread_cond_t wake;         /* work queued, a job created, or stopping */
     pthread_cond_t idle;         /* in_flight reached 0 */
     request *head, *tail;
+    request *active;             /* queued or running, for the watchdog */
+    pthread_t watchdog;
+    pthread_cond_t watch;        /* wakes the watchdog (stopping) */
+    bool watchdog_started;
     int queued;
     int in_flight;               /* requests begun and not yet completed */
     bool draining, stopping;
@@ -111,6 +133,7 @@ struct server {
 /* ---- http.c ------------------------------------------------------------------------------- */
 tb_code http_start(server *srv, tb_err *err) TB_MUST_CHECK;
 void http_resume(request *r);           /* a worker has filled r's answer */
+void request_unref(request *r);         /* frees r after the last reference */
 int http_bound_port(server *srv);
 
 /* ---- workers.c ---------------------------------------------------------------------------- */

@@ -10,20 +10,12 @@ set -uo pipefail
 tuban=${1:?tuban binary}
 src=$(cd "${2:?source dir}" && pwd)
 . "$src/tests/integration/lib.sh"
+. "$src/tests/server/lib.sh"
 
 # --- two offices in different counties, an admin ---------------------------------------------
-make_office() { # <dir> <id> <county code>
-  mkdir -p "$1"
-  cp "$src"/templates/sample-office/{notice.xml,seal.png} "$1"/
-  sed "s|\.\./\.\./samples/|$src/samples/|" "$src/templates/sample-office/imagery.xml" >"$1/imagery.xml"
-  sed -e "s/id=\"sample-office\"/id=\"$2\"/" -e "s/code=\"139901\"/code=\"$3\"/" \
-    "$src/templates/sample-office/office.xml" >"$1/office.xml"
-  bash "$src/scripts/make-sample-keys.sh" "$1" 2>/dev/null
-}
 make_office "$work/office-a" office-a 139901
 make_office "$work/office-b" office-b 139902
 tok_a=test-token-office-a-0001 tok_b=test-token-office-b-0002 tok_admin=test-token-admin-00003
-hash() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 write_config() { # <workers> <max_body_mb>
   cat >"$work/tuban.conf" <<EOF
 # test configuration
@@ -49,32 +41,6 @@ token_sha256 = $(hash $tok_admin)
 EOF
 }
 
-pid= port=
-start() { # [env assignments...]
-  env "$@" "$tuban" serve --config "$work/tuban.conf" --listen 127.0.0.1:0 2>>"$work/log" &
-  pid=$!
-  for _ in $(seq 1 300); do
-    port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/log" | tail -1 | sed 's/.*://')
-    if [ -n "$port" ] && ! grep -q "^$port\$" "$work/ports.used" 2>/dev/null; then
-      echo "$port" >>"$work/ports.used"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-stop() { kill -TERM "$pid" 2>/dev/null; wait "$pid"; }
-# call <token|-> <method> <path> [curl args...]: status in $code, body in $work/body
-call() {
-  local auth=() t=$1 m=$2 p=$3
-  shift 3
-  [ "$t" != - ] && auth=(-H "Authorization: Bearer $t")
-  code=$(curl -s -o "$work/body" -w '%{http_code}' -X "$m" "${auth[@]}" "$@" "http://127.0.0.1:$port$p")
-}
-json() { python3 -c "import json,sys; d=json.load(open('$work/body')); sys.exit(0 if ($1) else 1)" 2>/dev/null; }
-jget() { python3 -c "import json; d=json.load(open('$work/body')); print($1)"; }
-sql() { sqlite3 -batch -noheader "$work/data/tuban.db" "$1"; }
 # wait_job <id>: polls the job until it is done or failed (at most 30 s); the last answer in body.
 wait_job() {
   for _ in $(seq 1 300); do
@@ -84,8 +50,6 @@ wait_job() {
   done
 }
 
-# started() <start args>: starts the daemon, or shows its log and gives up (nothing else can pass).
-started() { start "$@" || { fail "the daemon did not start:"; cat "$work/log"; finish; exit 1; }; }
 write_config 2 1
 started
 ok "daemon starts on a free loopback port ($port)"
