@@ -19,6 +19,8 @@ packages=(
   openssl gdal-bin qpdf poppler-utils python3 python3-yaml sqlite3 unzip
   # regenerating the committed samples (scripts/make_samples.py, make_map_samples.py)
   python3-gdal python3-numpy python3-pil
+  # zbarimg: the tests scan the QR code of issued documents from pdftoppm's pictures
+  zbar-tools
 )
 missing=()
 for p in "${packages[@]}"; do

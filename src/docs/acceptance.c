@@ -68,8 +68,8 @@ acceptance_render(render_ctx *rc, const acceptance_verdict *verdicts, size_t cou
     docs_military_note(&doc, patches, count, a);
     const char *what = per_township ? tb_arena_printf(a, "验收意见书 %s", t.name)
                                     : tb_arena_printf(a, "验收意见书 %s", patches[0]->id);
-    code = docs_typeset_sign(rc, &doc, opt, docno, docs_reason(what, docno, verify_code, a),
-                             out, err);
+    code = docs_typeset_sign(rc, &doc, opt, docno, verify_code,
+                             docs_reason(what, docno, verify_code, a), out, err);
 
 done:
     tb_arena_free(a);

@@ -62,10 +62,12 @@ tb_code docs_office_signing(const tpl_office *o, pdfsig_signer **signer, pdfsig_
                             tb_err *err) TB_MUST_CHECK;
 
 /* Typesets a bound document and signs it (the seal as the signature's appearance).  docno NULL
- * or "": a 样稿 (watermark, no 发文字号).  reason is the signature's reason. */
+ * or "": a 样稿 (watermark, no 发文字号, no verification mark).  verify_code (NULL = none): the
+ * registry's 验证码, printed with its QR code (issue.h) below the last page's text block.
+ * reason is the signature's reason. */
 tb_code docs_typeset_sign(render_ctx *rc, dt_doc *doc, const render_options *opt,
-                          const char *docno, const char *reason, tb_buf *out,
-                          tb_err *err) TB_MUST_CHECK;
+                          const char *docno, const char *verify_code, const char *reason,
+                          tb_buf *out, tb_err *err) TB_MUST_CHECK;
 
 /* 军用土地 (docs/military.md): when any of patches is military, adds a 附注 below the date
  * (after the template's own) saying the document goes by 机要 channel only, never over a

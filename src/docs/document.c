@@ -6,6 +6,7 @@
 
 #include "chart.h"
 #include "docno.h"
+#include "issue.h"
 #include "typeset.h"
 
 #include <stdlib.h>
@@ -37,7 +38,7 @@ draw_panel(void *user, cairo_t *cr, const dt_panel *panel, double x, double y, d
 
 tb_code
 docs_typeset_sign(render_ctx *rc, dt_doc *doc, const render_options *opt, const char *docno,
-                  const char *reason, tb_buf *out, tb_err *err)
+                  const char *verify_code, const char *reason, tb_buf *out, tb_err *err)
 {
     const tpl_office *o = rc->office;
     const bool preview = docno == NULL || docno[0] == '\0';
@@ -49,9 +50,14 @@ docs_typeset_sign(render_ctx *rc, dt_doc *doc, const render_options *opt, const 
     doc->author = o->name;
     doc->subject = preview ? "样稿" : docno;
     doc->create_date = created;
+    char qr[ISSUE_QR_LEN + 1];
     if (preview) {
         doc->head.docno = NULL;
         doc->watermark = "样稿";
+    } else if (verify_code != NULL) {
+        issue_qr_payload(verify_code, qr);
+        doc->verify_code = verify_code;
+        doc->verify_qr = qr;
     }
     /* No seal in the page content: it is the signature's appearance (pdfsig_field below). */
     typeset_options topt = {draw_panel, rc, NULL, o->seal_diameter_mm};

@@ -140,6 +140,33 @@ issue_new_code(char *code)
     return true;
 }
 
+void
+issue_qr_payload(const char *code, char qr[ISSUE_QR_LEN + 1])
+{
+    snprintf(qr, ISSUE_QR_LEN + 1, "%s%s", ISSUE_QR_PREFIX, code);
+}
+
+bool
+issue_parse_code(const char *text, char code[ISSUE_CODE_LEN + 1])
+{
+    while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
+        text++;
+    if (strncmp(text, ISSUE_QR_PREFIX, sizeof ISSUE_QR_PREFIX - 1) == 0)
+        text += sizeof ISSUE_QR_PREFIX - 1;
+    for (int i = 0; i < ISSUE_CODE_LEN; i++) {
+        char c = text[i];
+        bool digit = c >= '0' && c <= '9', hex = (c | 0x20) >= 'a' && (c | 0x20) <= 'f';
+        if (i % 5 == 4 ? c != '-' : !digit && !hex)
+            return false;
+        code[i] = hex ? (char)(c & ~0x20) : c; /* the registry writes upper case */
+    }
+    code[ISSUE_CODE_LEN] = '\0';
+    for (const char *p = text + ISSUE_CODE_LEN; *p; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            return false;
+    return true;
+}
+
 tb_code
 issuer_allocate_number(issuer *is, int *number, char **path, tb_err *err)
 {

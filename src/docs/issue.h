@@ -42,6 +42,17 @@ tb_code issuer_allocate(issuer *is, int *number, char **path, char *code, tb_err
 /* A fresh verification code (ISSUE_CODE_LEN + 1 bytes); false when no random bytes. */
 bool issue_new_code(char *code);
 
+/* What the QR code on an issued document says: "tuban:verify:" and its verification code, so a
+ * phone shows what it is and `tuban verify --code` takes it as scanned. */
+#define ISSUE_QR_PREFIX "tuban:verify:"
+enum { ISSUE_QR_LEN = sizeof ISSUE_QR_PREFIX - 1 + ISSUE_CODE_LEN };
+void issue_qr_payload(const char *code, char qr[ISSUE_QR_LEN + 1]);
+
+/* The verification code in text: a code as printed (XXXX-XXXX-XXXX, any case, surrounding
+ * blanks ignored) or a scanned QR payload.  Writes it in the registry's form (upper case) to
+ * code (ISSUE_CODE_LEN + 1 bytes); false when text is neither. */
+bool issue_parse_code(const char *text, char code[ISSUE_CODE_LEN + 1]);
+
 /* issuer_allocate without the code: the daemon makes its code first (issue_new_code), renders
  * the document before it takes the write lock, and keeps that rendering when the number it
  * guessed is the one allocated. */

@@ -94,7 +94,7 @@ monthly_render(render_ctx *rc, const monthly_input *in, const stats_progress *su
     const char *what = subject ? subject->name : o->county_name;
     const char *reason =
         docs_reason(tb_arena_printf(a, "月报 %s", what), docno, verify_code, a);
-    code = docs_typeset_sign(rc, &doc, opt, docno, reason, out, err);
+    code = docs_typeset_sign(rc, &doc, opt, docno, verify_code, reason, out, err);
 
 done:
     tb_arena_free(a);

@@ -96,7 +96,7 @@ notice_render(render_ctx *rc, const patch *const *patches, size_t count,
     docs_military_note(&doc, patches, count, a);
 
     const char *reason = docs_reason("整改通知书", docno, verify_code, a);
-    code = docs_typeset_sign(rc, &doc, opt, docno, reason, out, err);
+    code = docs_typeset_sign(rc, &doc, opt, docno, verify_code, reason, out, err);
 
 done:
     tb_arena_free(a);

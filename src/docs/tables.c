@@ -85,7 +85,7 @@ tables_render(render_ctx *rc, const tables_input *in, const render_options *opt,
         (code = write_workbook(&doc, xlsx_path, xlsx_tmp, a, err)) != TB_OK)
         goto done;
     const char *reason = docs_reason("统计表", docno, verify_code, a);
-    code = docs_typeset_sign(rc, &doc, opt, docno, reason, out, err);
+    code = docs_typeset_sign(rc, &doc, opt, docno, verify_code, reason, out, err);
 
 done:
     tb_arena_free(a);

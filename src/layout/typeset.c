@@ -12,6 +12,7 @@
 
 #include "typeset.h"
 
+#include "qrmark.h"
 #include "textline.h"
 #include "units.h"
 
@@ -1327,6 +1328,35 @@ draw_page_number(ts *t, cairo_t *cr, int number)
     tl_para_free(p);
 }
 
+/* The verification mark of an issued document, in the last sheet's bottom margin on the side
+ * the page number leaves free (the number sits right on odd pages): the QR code, and beside it
+ * the 验证码 in 5号宋体 with what it is for.  Outside the text block, so it moves nothing. */
+static tb_code
+draw_verify_mark(ts *t, cairo_t *cr, int number)
+{
+    const double qr = units_mm_to_pt(15), gap = units_mm_to_pt(3), size = TABLE_PT;
+    const double top = GW_TOP_PT + GW_BLOCK_H_PT + units_mm_to_pt(5);
+    const bool left = number % 2 == 1;
+    const double qx = left ? GW_LEFT_PT + SMALL_PT : GW_LEFT_PT + GW_BLOCK_W_PT - SMALL_PT - qr;
+    if (!qrmark_draw(cr, t->doc->verify_qr, qx, top, qr))
+        return tb_err_set(t->err, TB_EINVAL, "the verification mark: cannot encode %s as a QR code",
+                          t->doc->verify_qr);
+    const tl_style st = {FONT_SONGTI, size, 0};
+    char *code = g_strdup_printf("验证码：%s", t->doc->verify_code);
+    tl_para *lines[2] = {tl_para_new_str(t->tf, &st, code),
+                         tl_para_new_str(t->tf, &st, "核验本件请向发文机关提供此码")};
+    g_free(code);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    for (int k = 0; k < 2; k++) {
+        double w = tl_para_line_width(lines[k], 0);
+        double x = left ? qx + qr + gap : qx - gap - w;
+        double baseline = top + qr / 2 + (k == 0 ? -0.7 : 0.7) * size + EM_CENTRE * size;
+        tl_para_draw_line(lines[k], 0, cr, x, baseline);
+        tl_para_free(lines[k]);
+    }
+    return TB_OK;
+}
+
 static void
 draw_watermark(ts *t, cairo_t *cr)
 {
@@ -1460,6 +1490,8 @@ draw(ts *t, tb_buf *out, typeset_result *res)
         cairo_restore(cr);
         if (numbered(t, i))
             draw_page_number(t, cr, (int)i + 1);
+        if (rc == TB_OK && i + 1 == t->npages && doc->verify_code && doc->verify_qr)
+            rc = draw_verify_mark(t, cr, (int)i + 1);
         if (doc->watermark && doc->watermark[0])
             draw_watermark(t, cr);
         cairo_show_page(cr);

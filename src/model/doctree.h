@@ -170,6 +170,9 @@ typedef struct dt_doc {
     size_t block_count;
     const dt_colophon *colophon; /* 版记; NULL = none */
     const char *watermark;   /* e.g. 样稿 on previews; NULL = none */
+    /* An issued document's verification mark below the last page's text block: the 验证码
+     * printed and verify_qr (the payload) as a QR code.  NULL = none (a 样稿 has none). */
+    const char *verify_code, *verify_qr;
     int page_limit;          /* 0 = the typesetter's default */
     /* PDF metadata */
     const char *title, *author, *subject;

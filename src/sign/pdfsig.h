@@ -115,6 +115,7 @@ typedef struct pdfsig_info {
     bool first_signer_ok;   /* first_signer given and the first signature is by it */
     bool ok;                /* the verdict: all of the above that were asked for */
     char signer[128];       /* subject CN of the first signature (the issuer) */
+    char reason[256];       /* the first signature's /Reason, UTF-8 ("" when none) */
     unsigned char sha256[32]; /* of the whole file */
     char detail[4096];      /* what was checked and found, revision by revision */
 } pdfsig_info;
@@ -135,6 +136,17 @@ typedef struct pdfsig_info {
  * certificate file.  out is always cleared first, and on error holds no verdict. */
 tb_code pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *opts,
                       pdfsig_info *out, tb_err *err);
+
+/* What pdfsig_verify reads for every call, read once for many files (the CLI's list, the
+ * daemon): the trust file and the issuing office's certificate.  Read-only once made, so one
+ * may serve several threads.  NULL with err set as pdfsig_verify says for a bad file. */
+typedef struct pdfsig_verifier pdfsig_verifier;
+pdfsig_verifier *pdfsig_verifier_new(const pdfsig_verify_opts *opts, tb_err *err);
+void pdfsig_verifier_free(pdfsig_verifier *v); /* NULL ok */
+
+/* pdfsig_verify with the trust and office of v. */
+tb_code pdfsig_verifier_check(const pdfsig_verifier *v, const unsigned char *pdf, size_t len,
+                              pdfsig_info *out, tb_err *err) TB_MUST_CHECK;
 
 /* SHA-256 of p[0, n) as 64 lowercase hex digits (out: 65 bytes). */
 void pdfsig_sha256_hex(const void *p, size_t n, char out[65]);

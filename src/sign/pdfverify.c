@@ -692,27 +692,149 @@ read_one_cert(const char *path, tb_err *err)
     return x;
 }
 
+/* What is read once for any number of files: the trust store and the office's certificate. */
+struct pdfsig_verifier {
+    X509_STORE *store; /* NULL: integrity only */
+    X509 *office;      /* NULL: first signer unchecked */
+    char *trust_pem, *first_signer;
+};
+
+pdfsig_verifier *
+pdfsig_verifier_new(const pdfsig_verify_opts *opts, tb_err *err)
+{
+    pdfsig_verifier *v = tb_xcalloc(1, sizeof *v);
+    if (opts == NULL)
+        return v;
+    if (opts->trust_pem != NULL) {
+        v->trust_pem = tb_xstrdup(opts->trust_pem);
+        if (!tb_fs_exists(opts->trust_pem)) {
+            tb_err_set(err, TB_ENOTFOUND, "%s: trust file not found", opts->trust_pem);
+            goto fail;
+        }
+        v->store = X509_STORE_new();
+        if (v->store == NULL || X509_STORE_load_file(v->store, opts->trust_pem) != 1) {
+            set_ssl_err(err, TB_EINVAL, "%s: cannot load trusted certificates", opts->trust_pem);
+            goto fail;
+        }
+    }
+    if (opts->first_signer != NULL) {
+        v->first_signer = tb_xstrdup(opts->first_signer);
+        if ((v->office = read_one_cert(opts->first_signer, err)) == NULL)
+            goto fail;
+    }
+    return v;
+fail:
+    ERR_clear_error();
+    pdfsig_verifier_free(v);
+    return NULL;
+}
+
+void
+pdfsig_verifier_free(pdfsig_verifier *v)
+{
+    if (v == NULL)
+        return;
+    X509_STORE_free(v->store);
+    X509_free(v->office);
+    free(v->trust_pem);
+    free(v->first_signer);
+    free(v);
+}
+
 tb_code
 pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *opts,
               pdfsig_info *out, tb_err *err)
 {
+    if (out == NULL)
+        return tb_err_set(err, TB_EINVAL, "pdfsig_verify: missing argument");
+    memset(out, 0, sizeof *out);
+    pdfsig_verifier *v = pdfsig_verifier_new(opts, err);
+    if (v == NULL)
+        return err ? err->code : TB_EINVAL;
+    tb_code rc = pdfsig_verifier_check(v, pdf, len, out, err);
+    pdfsig_verifier_free(v);
+    return rc;
+}
+
+/* The first signature's /Reason (a PDF text string: UTF-16BE after FE FF, else taken as
+ * PDFDocEncoding's ASCII part) as UTF-8 into out; characters it cannot map become '?'. */
+static void
+text_string(const pdfobj_doc *d, const pdfobj_val *v, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (v->kind != PDFOBJ_HEX && v->kind != PDFOBJ_STRING)
+        return;
+    size_t n = 0;
+    unsigned char *b = NULL;
+    if (v->kind == PDFOBJ_HEX) {
+        b = hex_decode(d, v, &n);
+    } else { /* literal: our writer never uses one; escapes are kept as they are */
+        n = v->end - v->start - 2;
+        b = tb_xmalloc(n + 1);
+        memcpy(b, d->p + v->start + 1, n);
+    }
+    tb_buf u = TB_BUF_INIT;
+    if (n >= 2 && b[0] == 0xFE && b[1] == 0xFF) {
+        for (size_t i = 2; i + 1 < n; i += 2) {
+            unsigned c = (unsigned)b[i] << 8 | b[i + 1];
+            if (c >= 0xD800 && c < 0xDC00 && i + 3 < n) {
+                unsigned lo = (unsigned)b[i + 2] << 8 | b[i + 3];
+                if (lo >= 0xDC00 && lo < 0xE000) {
+                    c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+                    i += 2;
+                }
+            }
+            if ((c >= 0xD800 && c < 0xE000) || c == 0)
+                c = '?';
+            unsigned char e[4];
+            size_t k = 0;
+            if (c < 0x80) {
+                e[k++] = (unsigned char)c;
+            } else if (c < 0x800) {
+                e[k++] = (unsigned char)(0xC0 | c >> 6);
+                e[k++] = (unsigned char)(0x80 | (c & 0x3F));
+            } else if (c < 0x10000) {
+                e[k++] = (unsigned char)(0xE0 | c >> 12);
+                e[k++] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+                e[k++] = (unsigned char)(0x80 | (c & 0x3F));
+            } else {
+                e[k++] = (unsigned char)(0xF0 | c >> 18);
+                e[k++] = (unsigned char)(0x80 | (c >> 12 & 0x3F));
+                e[k++] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+                e[k++] = (unsigned char)(0x80 | (c & 0x3F));
+            }
+            tb_buf_append(&u, e, k);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = b[i] >= 0x20 && b[i] < 0x7F ? b[i] : '?';
+            tb_buf_append(&u, &c, 1);
+        }
+    }
+    if (u.data != NULL)
+        tb_utf8_copy(out, cap, (const char *)u.data, u.len);
+    tb_buf_release(&u);
+    free(b);
+}
+
+tb_code
+pdfsig_verifier_check(const pdfsig_verifier *v, const unsigned char *pdf, size_t len,
+                      pdfsig_info *out, tb_err *err)
+{
     pdfobj_doc d;
     bool doc_open = false;
-    X509_STORE *store = NULL;
-    X509 *office = NULL;
+    X509_STORE *store = v ? v->store : NULL;
+    X509 *office = v ? v->office : NULL;
     tb_buf detail = TB_BUF_INIT;
     sig_entry *sigs = NULL;
     obj_state *st = NULL;
     EVP_MD_CTX *run = NULL, *tail = NULL;
     int nsigs = 0;
     tb_code rc = TB_OK;
-    const pdfsig_verify_opts none = {NULL, NULL};
-    if (opts == NULL)
-        opts = &none;
     if (out == NULL)
         return tb_err_set(err, TB_EINVAL, "pdfsig_verify: missing argument");
     memset(out, 0, sizeof *out);
-    if (pdf == NULL) {
+    if (pdf == NULL || v == NULL) {
         rc = tb_err_set(err, TB_EINVAL, "pdfsig_verify: missing argument");
         goto done;
     }
@@ -721,27 +843,12 @@ pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *op
                         len, PDFSIG_MAX_INPUT);
         goto done;
     }
-    if (opts->trust_pem != NULL) {
-        if (!tb_fs_exists(opts->trust_pem)) {
-            rc = tb_err_set(err, TB_ENOTFOUND, "%s: trust file not found", opts->trust_pem);
-            goto done;
-        }
-        store = X509_STORE_new();
-        if (store == NULL || X509_STORE_load_file(store, opts->trust_pem) != 1) {
-            rc = set_ssl_err(err, TB_EINVAL, "%s: cannot load trusted certificates",
-                             opts->trust_pem);
-            goto done;
-        }
+    if (store != NULL)
         tb_buf_printf(&detail, "certificates checked against %s at each signing time",
-                      opts->trust_pem);
-    } else {
+                      v->trust_pem);
+    else
         tb_buf_append_str(&detail, "integrity only: no trust anchor given, signer certificates "
                                    "not checked");
-    }
-    if (opts->first_signer != NULL && (office = read_one_cert(opts->first_signer, err)) == NULL) {
-        rc = err ? err->code : TB_EFORMAT;
-        goto done;
-    }
     if ((rc = pdfobj_doc_open(&d, pdf, len, err)) != TB_OK)
         goto done;
     doc_open = true;
@@ -821,8 +928,11 @@ pdfsig_verify(const unsigned char *pdf, size_t len, const pdfsig_verify_opts *op
                     X509_NAME_cmp(cr.issuer, X509_get_issuer_name(office)) == 0;
                 if (!out->first_signer_ok)
                     tb_buf_printf(&detail, "; the first signature is not by the issuing office "
-                                           "(%s)", opts->first_signer);
+                                           "(%s)", v->first_signer);
             }
+            pdfobj_val reason;
+            if (pdfobj_dict_get(&d, &s->dict, "Reason", &reason))
+                text_string(&d, &reason, out->reason, sizeof out->reason);
         }
         all_ok = all_ok && cr.valid;
         trusted = trusted && cr.trusted;
@@ -910,7 +1020,7 @@ done:
         out->all_valid = out->covers_whole_file = out->unmodified = out->trusted = false;
         out->first_signer_ok = out->ok = out->timestamps_ok = false;
         out->timestamps = 0;
-        out->signer[0] = '\0';
+        out->signer[0] = out->reason[0] = '\0';
     }
     if (detail.data != NULL) {
         if (detail.len >= sizeof out->detail)
@@ -925,8 +1035,6 @@ done:
     free(st);
     EVP_MD_CTX_free(run);
     EVP_MD_CTX_free(tail);
-    X509_STORE_free(store);
-    X509_free(office);
     tb_buf_release(&detail);
     ERR_clear_error();
     return rc;

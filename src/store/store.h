@@ -211,4 +211,10 @@ tb_code store_registry_find_sha256(store *st, const char *sha256_hex,
                                    bool (*fn)(void *user, const store_reg_entry *e), void *user,
                                    bool *found, tb_err *err) TB_MUST_CHECK;
 
+/* Finds the entry with this verification code (as the registry writes it: upper case), as
+ * store_registry_find_sha256 does.  Codes are UNIQUE in the registry (indexed). */
+tb_code store_registry_find_code(store *st, const char *code,
+                                 bool (*fn)(void *user, const store_reg_entry *e), void *user,
+                                 bool *found, tb_err *err) TB_MUST_CHECK;
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "store_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 tb_code
@@ -182,19 +183,36 @@ store_registry_each(store *st, bool (*fn)(void *user, const store_reg_entry *e),
     return rc;
 }
 
+/* The first entry whose column `where` (a literal of ours, never input) equals value. */
+static tb_code
+find_one(store *st, const char *where, const char *value,
+         bool (*fn)(void *user, const store_reg_entry *e), void *user, bool *found, tb_err *err)
+{
+    sqlite3_stmt *q = NULL;
+    *found = false;
+    char sql[512];
+    snprintf(sql, sizeof sql, REG_COLUMNS " WHERE %s = ?1 ORDER BY seq LIMIT 1", where);
+    tb_code rc = store_prepare(st, sql, "reading the registry", &q, err);
+    if (rc == TB_OK) {
+        sqlite3_bind_text(q, 1, value, -1, SQLITE_STATIC);
+        rc = each_row(st, q, fn, user, found, err);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
 tb_code
 store_registry_find_sha256(store *st, const char *sha256_hex,
                            bool (*fn)(void *user, const store_reg_entry *e), void *user,
                            bool *found, tb_err *err)
 {
-    sqlite3_stmt *q = NULL;
-    *found = false;
-    tb_code rc = store_prepare(st, REG_COLUMNS " WHERE sha256 = ?1 ORDER BY seq LIMIT 1",
-                               "reading the registry", &q, err);
-    if (rc == TB_OK) {
-        sqlite3_bind_text(q, 1, sha256_hex, -1, SQLITE_STATIC);
-        rc = each_row(st, q, fn, user, found, err);
-    }
-    sqlite3_finalize(q);
-    return rc;
+    return find_one(st, "sha256", sha256_hex, fn, user, found, err);
+}
+
+tb_code
+store_registry_find_code(store *st, const char *code,
+                         bool (*fn)(void *user, const store_reg_entry *e), void *user,
+                         bool *found, tb_err *err)
+{
+    return find_one(st, "code", code, fn, user, found, err);
 }

@@ -52,6 +52,50 @@ check "the registry is append-only (UPDATE refused)" \
 check "the registry is append-only (DELETE refused)" \
   bash -c "! sqlite3 '$db' 'DELETE FROM registry WHERE seq = 6' 2>/dev/null"
 
+# --- the verification mark: 验证码 and QR code, and verify --code ------------------------------
+pages=$(pdfinfo "$arch/5.pdf" | awk '/^Pages:/ {print $2}')
+pdftoppm -r 150 -f "$pages" -l "$pages" -png "$arch/5.pdf" "$work/last"
+scanned=$(zbarimg -q --raw "$work"/last-*.png 2>/dev/null)
+check "the QR code on the last page scans (zbarimg, 150 dpi) as tuban:verify:$code" \
+  test "$scanned" = "tuban:verify:$code"
+check "the last page prints the 验证码 beside it" \
+  bash -c "pdftotext -f $pages -l $pages '$arch/5.pdf' - | tr -d ' ' | grep -q '验证码：$code'"
+"$tuban" verify --code "$scanned" --db "$db" --office "$office" >"$work/bycode" 2>&1
+check "verify --code (as scanned) --db finds entry 5 and its archived file valid (exit 0)" \
+  test $? -eq 0
+check "... naming the number and the registered hash" \
+  grep -q "registry: entry 5, 示自然资发〔2024〕5号 (notice), verification code $code.*$sha equal" \
+  "$work/bycode"
+"$tuban" verify --code "${code,,}" --db "$db" "$arch/5.pdf" >/dev/null 2>&1
+check "verify --code <lower case> --db 5.pdf: the file is that entry's (exit 0)" test $? -eq 0
+"$tuban" verify --code "$code" --db "$db" "$arch/4.pdf" >"$work/bycode" 2>&1
+check "verify --code of 5 on 4.pdf: not that entry's document (exit 1)" test $? -eq 1
+check "... said so" grep -q "FAILED: not the document of the verification code given" "$work/bycode"
+"$tuban" verify "$work/copy.pdf" --db "$db" >"$work/bycode" 2>&1
+check "a changed copy: verify names the entry its code claims and both hashes" \
+  grep -q "FAILED: the registry's entry for verification code $code is entry 5, .*its SHA-256 is $sha" \
+  "$work/bycode"
+"$tuban" verify --code 0000-0000-0000 --db "$db" >"$work/bycode" 2>&1
+check "an unknown code: not an issued document (exit 1)" test $? -eq 1
+"$tuban" verify --code 'not-a-code' --db "$db" >/dev/null 2>&1
+check "a malformed code is bad input (exit 2)" test $? -eq 2
+cp "$arch/3.pdf" "$work/3.pdf.orig"
+printf 'X' | dd of="$arch/3.pdf" bs=1 seek=3000 conv=notrunc status=none
+code3=$(sqlite3 "$db" "SELECT code FROM registry WHERE number = 3")
+"$tuban" verify --code "$code3" --db "$db" >"$work/bycode" 2>&1
+check "verify --code whose archived file was changed: exit 1" test $? -eq 1
+cp "$work/3.pdf.orig" "$arch/3.pdf"
+"$tuban" verify "$arch/1.pdf" "$arch/2.pdf" "$arch/3.pdf" --office "$office" --db "$db" \
+  >"$work/many" 2>&1
+check "verify of three files in one call: exit 0" test $? -eq 0
+check "... one report each" test "$(grep -c 'valid, unmodified since signing' "$work/many")" -eq 3
+check "... and the summary line" grep -q "^3 file(s): 3 valid, 0 not valid, 0 could not" "$work/many"
+"$tuban" verify "$arch/1.pdf" "$work/copy.pdf" "$work/no-such.pdf" --office "$office" \
+  --db "$db" >"$work/many" 2>"$work/many.err"
+check "three files, one changed and one missing: exit 2 (the worst)" test $? -eq 2
+check "... the summary counts each" grep -q "^3 file(s): 1 valid, 1 not valid, 1 could not" "$work/many"
+check "... the missing one named" grep -q "no-such.pdf" "$work/many.err"
+
 # --- preview ---------------------------------------------------------------------------------
 "$tuban" render notice --office "$office" --imagery "$src/samples/basemap.tif" --date 2024-11-20 \
   --patches "$src/samples/patches.gpkg" --preview --out "$work/preview" --db "$db" >/dev/null 2>&1
@@ -60,6 +104,10 @@ ptext=$(pdftotext "$work/preview/notice-139901001.pdf" - | tr -d ' \n')
 check "a preview carries the 样稿 watermark" grep -q "样稿" <<<"$ptext"
 check "a preview has no 发文字号" bash -c "! grep -q '〔2024〕[0-9]*号' <<<'$ptext'"
 check "a preview is never registered and allocates no number" test "$(registered)" = "1 2 3 4 5 6"
+pdftoppm -r 150 -png "$work/preview/notice-139901001.pdf" "$work/prev"
+check "a preview has no QR code (zbarimg finds none on any page)" \
+  bash -c "! zbarimg -q --raw '$work'/prev-*.png >/dev/null 2>&1"
+check "... and no 验证码" bash -c "! grep -q '验证码' <<<'$ptext'"
 
 # --- archive check names each difference -----------------------------------------------------
 cp "$arch/2.pdf" "$work/2.pdf.orig"
