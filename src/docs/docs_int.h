@@ -19,8 +19,9 @@ struct render_office {
     tb_arena *arena;          /* owns office, templates */
     char *dir;
     const tpl_office *office;
-    const tv_type *office_type, *notice_type, *monthly_type, *tables_type, *acceptance_type;
-    const tpl_doc *notice, *monthly, *tables, *acceptance;
+    const tv_type *office_type, *notice_type, *monthly_type, *tables_type, *acceptance_type,
+        *dossier_type;
+    const tpl_doc *notice, *monthly, *tables, *acceptance, *dossier;
     pdfsig_signer *signer;
     pdfsig_image *seal_image;
     const map_sources *catalogue; /* NULL: none */
@@ -44,6 +45,8 @@ struct render_ctx {
     const tpl_doc *tables;
     const tv_type *acceptance_type;
     const tpl_doc *acceptance;
+    const tv_type *dossier_type;
+    const tpl_doc *dossier;
     typeface *tf;
     const pdfsig_signer *signer;
     const pdfsig_image *seal_image; /* the seal as the signature's appearance */
@@ -122,5 +125,24 @@ tb_code tables_render(render_ctx *rc, const tables_input *in, const render_optio
 tb_code acceptance_render(render_ctx *rc, const acceptance_verdict *verdicts, size_t count,
                           bool per_township, const render_options *opt, int number,
                           const char *verify_code, tb_buf *out, tb_err *err) TB_MUST_CHECK;
+
+/* One township's 约谈问责卷宗: its 约谈 finding under the office's rules, its illegal patches
+ * with what the store holds on each (cases, by id), the earliest record (起止日期) and the batch's
+ * year. */
+typedef struct dossier_input {
+    const interview_finding *finding;
+    const char *grounds;         /* stats_interview_grounds */
+    const interview_rules *rules;
+    const dossier_case *cases;
+    size_t case_count;
+    cn_date start;
+    int year;
+} dossier_input;
+
+/* The dossier as one signed PDF; patches are the cases' patches (for the maps' neighbours and
+ * the 机要 note).  number 0 is a 样稿. */
+tb_code dossier_render(render_ctx *rc, const dossier_input *in, const patch *const *patches,
+                       size_t count, const render_options *opt, int number,
+                       const char *verify_code, tb_buf *out, tb_err *err) TB_MUST_CHECK;
 
 #endif

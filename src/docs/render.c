@@ -37,6 +37,7 @@ typedef struct doc_plan {
     const stats_progress *progress; /* monthly: the township's; NULL for the county roll-up */
     const monthly_input *monthly;   /* monthly: the figures of the run */
     const tables_input *tables;     /* tables: the figures of the run */
+    const dossier_input *dossier;   /* dossier: the township's finding and cases */
     char *extra_path, *extra_tmp;   /* tables: the XLSX beside the PDF, published with it */
     char *copy_path, *copy_tmp;     /* issued with --out: the copy there, published after commit */
     const acceptance_verdict *verdicts; /* acceptance: one per patch (count), in the run's arena */
@@ -404,6 +405,210 @@ plan_acceptance(const render_ctx *rc, const render_request *req, const render_in
     return TB_OK;
 }
 
+/* The 约谈 findings of the run's patches under the office's rules: the one computation the
+ * dossier and --explain share. */
+static interview_finding *
+run_interviews(const tpl_office *o, const render_input *in, interview_rules *rules, size_t *n,
+               tb_arena *a)
+{
+    const patch **ps = tb_arena_array(a, in->now.count + 1, sizeof *ps);
+    for (size_t i = 0; i < in->now.count; i++)
+        ps[i] = &in->now.items[i];
+    *rules = tpl_office_interview_rules(o);
+    return stats_interviews(ps, in->now.count, rules, n, a);
+}
+
+/* A township's name: as its patches give it, else the office's <townships>. */
+static const char *
+township_name(const tpl_office *o, const interview_finding *f)
+{
+    for (size_t i = 0; f->name == NULL && i < o->township_count; i++)
+        if (strcmp(o->townships[i].code, f->code) == 0)
+            return o->townships[i].name;
+    return f->name;
+}
+
+static tb_code input_batch(store *st, const render_selection *sel, store_batch *out, tb_arena *a,
+                           tb_err *err);
+
+/* What the store holds on the dossier's patches. */
+typedef struct case_vec {
+    dossier_event *events;
+    size_t count, cap;
+    tb_arena *a;
+} case_vec;
+
+static const char *
+dup_or_null(tb_arena *a, const char *s)
+{
+    return s ? tb_arena_strdup(a, s) : NULL;
+}
+
+static void
+collect_event(void *user, const store_history_row *h)
+{
+    case_vec *v = user;
+    if (v->count == v->cap)
+        v->events = tb_xrealloc(v->events, (v->cap = v->cap ? v->cap * 2 : 16) *
+                                               sizeof *v->events);
+    v->events[v->count++] = (dossier_event){
+        tb_arena_strdup(v->a, h->field), dup_or_null(v->a, h->from), dup_or_null(v->a, h->to),
+        tb_arena_strdup(v->a, h->at), dup_or_null(v->a, h->by), dup_or_null(v->a, h->note)};
+}
+
+typedef struct case_ref {
+    const char *id;
+    dossier_case *c;
+} case_ref;
+
+static int
+case_ref_cmp(const void *x, const void *y)
+{
+    return strcmp(((const case_ref *)x)->id, ((const case_ref *)y)->id);
+}
+
+typedef struct registry_walk {
+    case_ref *refs;
+    size_t count;
+    tb_arena *a;
+} registry_walk;
+
+/* Every notice and acceptance of the registry goes to the cases of the patches it names. */
+static bool
+collect_issued(void *user, const store_reg_entry *e)
+{
+    registry_walk *w = user;
+    if (strcmp(e->kind, "notice") != 0 && strcmp(e->kind, "acceptance") != 0)
+        return true;
+    const char *s = e->patches ? e->patches : "";
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        char *id = tb_arena_printf(w->a, "%.*s", (int)n, s);
+        case_ref key = {id, NULL}, *hit = bsearch(&key, w->refs, w->count, sizeof key,
+                                                  case_ref_cmp);
+        if (hit) {
+            dossier_case *c = hit->c;
+            dossier_issued *d = tb_arena_array(w->a, c->issued_count + 1, sizeof *d);
+            if (c->issued_count)
+                memcpy(d, c->issued, c->issued_count * sizeof *d);
+            d[c->issued_count++] = (dossier_issued){tb_arena_strdup(w->a, e->kind),
+                                                    tb_arena_strdup(w->a, e->docno),
+                                                    tb_arena_strdup(w->a, e->issued_at)};
+            c->issued = d;
+        }
+        s += n + (s[n] == ',');
+    }
+    return true;
+}
+
+/* The status history of every case and the documents the registry holds for them; *start the
+ * earliest day of any of it. */
+static tb_code
+dossier_records(const render_request *req, dossier_case *cases, size_t n, cn_date *start,
+                tb_arena *a, tb_err *err)
+{
+    store *st = store_open(req->db_path, err);
+    if (st == NULL)
+        return err->code;
+    store_batch batch;
+    tb_code code = input_batch(st, &req->select, &batch, a, err);
+    case_vec v = {.a = a};
+    for (size_t i = 0; i < n && code == TB_OK; i++) {
+        v.count = 0;
+        code = store_patch_history(st, &batch, cases[i].patch->id, collect_event, &v, err);
+        cases[i].events = tb_arena_array(a, v.count + 1, sizeof *cases[i].events);
+        if (v.count)
+            memcpy((dossier_event *)cases[i].events, v.events, v.count * sizeof *v.events);
+        cases[i].event_count = v.count;
+        for (size_t k = 0; k < v.count; k++) {
+            cn_date d;
+            char day[11];
+            snprintf(day, sizeof day, "%s", v.events[k].at);
+            if (cn_date_parse(day, &d) && (!cn_date_valid(*start) || cn_date_cmp(d, *start) < 0))
+                *start = d;
+        }
+    }
+    free(v.events);
+    if (code == TB_OK) {
+        case_ref *refs = tb_arena_array(a, n + 1, sizeof *refs);
+        for (size_t i = 0; i < n; i++)
+            refs[i] = (case_ref){cases[i].patch->id, &cases[i]};
+        qsort(refs, n, sizeof *refs, case_ref_cmp);
+        registry_walk w = {refs, n, a};
+        code = store_registry_each(st, collect_issued, &w, err);
+    }
+    store_close(st);
+    return code;
+}
+
+/* One dossier per township the office's 约谈 rules select that has 违法用地 patches, in code
+ * order; --db only (the status history and the registry are part of it). */
+static tb_code
+plan_dossier(const render_ctx *rc, const render_request *req, const render_input *in,
+             doc_plans *out, tb_err *err)
+{
+    if (req->patches_path || req->db_path == NULL)
+        return tb_err_set(err, TB_EINVAL, "render dossier: the dossier holds each patch's status "
+                                          "history and the documents issued for it: give --db "
+                                          "<store>, not --patches (--explain works with either)");
+    tb_arena *a = out->arena;
+    const patch_set *set = &in->now;
+    const patch **illegal = tb_xmalloc_array(set->count + 1, sizeof *illegal);
+    out->selection = illegal;
+    out->all = tb_xmalloc_array(set->count + 1, sizeof *out->all);
+    size_t n = 0;
+    int year = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        out->all[i] = &set->items[i];
+        if (set->items[i].legality == LEGALITY_ILLEGAL && set->items[i].admin_code)
+            illegal[n++] = &set->items[i];
+        if (set->items[i].year > year)
+            year = set->items[i].year;
+    }
+    qsort(illegal, n, sizeof *illegal, by_township_then_id);
+    tb_code code = notice_check_townships(rc, illegal, n, in->source, err);
+    if (code != TB_OK)
+        return code;
+    interview_rules *rules = tb_arena_alloc(a, sizeof *rules);
+    size_t nf;
+    const interview_finding *f = run_interviews(rc->office, in, rules, &nf, a);
+    dossier_case *cases = tb_arena_array(a, n + 1, sizeof *cases);
+    memset(cases, 0, (n + 1) * sizeof *cases);
+    size_t ncases = 0;
+    int number = req->opt.first_number;
+    for (size_t k = 0, at = 0; k < nf; k++) {
+        while (at < n && strcmp(illegal[at]->admin_code, f[k].code) < 0)
+            at++;
+        size_t end = at;
+        while (end < n && strcmp(illegal[end]->admin_code, f[k].code) == 0)
+            end++;
+        if (f[k].reasons == 0 || end == at)
+            continue;
+        dossier_input *d = tb_arena_alloc(a, sizeof *d);
+        *d = (dossier_input){&f[k], stats_interview_grounds(&f[k], rules, a), rules,
+                             cases + ncases, end - at, {0}, year ? year : req->opt.date.year};
+        for (size_t i = at; i < end; i++)
+            cases[ncases++].patch = illegal[i];
+        doc_plan *p = plans_add(out);
+        p->path = plan_path(req, "dossier", f[k].code);
+        p->patches = illegal + at;
+        p->count = end - at;
+        p->neighbours = out->all;
+        p->neighbour_count = set->count;
+        p->number = req->preview ? 0 : number++;
+        p->dossier = d;
+        at = end;
+    }
+    cn_date start = {0};
+    if ((code = dossier_records(req, cases, ncases, &start, a, err)) != TB_OK)
+        return code;
+    for (size_t i = 0; i < out->count; i++) {
+        dossier_input *d = (dossier_input *)out->items[i].dossier;
+        d->start = cn_date_valid(start) ? start : req->opt.date;
+    }
+    return TB_OK;
+}
+
 static tb_code
 render_acceptance_plan(render_ctx *rc, const render_request *req, doc_plan *p, tb_buf *out,
                        tb_err *err)
@@ -411,6 +616,15 @@ render_acceptance_plan(render_ctx *rc, const render_request *req, doc_plan *p, t
     map_ctx_set_neighbours(rc->maps, p->neighbours, p->neighbour_count);
     return acceptance_render(rc, p->verdicts, p->count, req->per_township, &req->opt, p->number,
                              p->code[0] ? p->code : NULL, out, err);
+}
+
+static tb_code
+render_dossier_plan(render_ctx *rc, const render_request *req, doc_plan *p, tb_buf *out,
+                    tb_err *err)
+{
+    map_ctx_set_neighbours(rc->maps, p->neighbours, p->neighbour_count);
+    return dossier_render(rc, p->dossier, p->patches, p->count, &req->opt, p->number,
+                          p->code[0] ? p->code : NULL, out, err);
 }
 
 static const struct doc_kind {
@@ -424,6 +638,7 @@ static const struct doc_kind {
     {"monthly", plan_monthly, render_monthly_plan},
     {"tables", plan_tables, render_tables_plan},
     {"acceptance", plan_acceptance, render_acceptance_plan},
+    {"dossier", plan_dossier, render_dossier_plan},
 };
 
 const char *const *
@@ -580,29 +795,6 @@ select_input(const render_request *req, render_input *in, tb_arena *a, tb_err *e
 }
 
 /* ---- interviews (约谈) ----------------------------------------------------------------------- */
-
-/* The 约谈 findings of the run's patches under the office's rules: the one computation the
- * dossier and --explain share. */
-static interview_finding *
-run_interviews(const tpl_office *o, const render_input *in, interview_rules *rules, size_t *n,
-               tb_arena *a)
-{
-    const patch **ps = tb_arena_array(a, in->now.count + 1, sizeof *ps);
-    for (size_t i = 0; i < in->now.count; i++)
-        ps[i] = &in->now.items[i];
-    *rules = tpl_office_interview_rules(o);
-    return stats_interviews(ps, in->now.count, rules, n, a);
-}
-
-/* A township's name: as its patches give it, else the office's <townships>. */
-static const char *
-township_name(const tpl_office *o, const interview_finding *f)
-{
-    for (size_t i = 0; f->name == NULL && i < o->township_count; i++)
-        if (strcmp(o->townships[i].code, f->code) == 0)
-            return o->townships[i].name;
-    return f->name;
-}
 
 tb_code
 render_explain(const render_request *req, render_explain_fn *fn, void *user, tb_err *err)
@@ -827,7 +1019,7 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
             kind = &kinds[i];
     if (kind == NULL)
         return tb_err_set(err, TB_EINVAL, "unknown document kind '%s' (available: notice, "
-                                          "monthly, tables, acceptance)",
+                                          "monthly, tables, acceptance, dossier)",
                           req->kind);
     int jobs = req->jobs > 0 ? req->jobs : render_default_jobs();
     if (jobs > RENDER_MAX_JOBS)

@@ -113,6 +113,9 @@ render_office_open(const char *office_dir, tb_err *err)
     if (!(ro->acceptance = tpl_doc_load(ro->office, "acceptance", ro->acceptance_type, ro->arena,
                                         err)))
         goto fail;
+    ro->dossier_type = docdata_dossier_type(ro->office_type, ro->arena);
+    if (!(ro->dossier = tpl_doc_load(ro->office, "dossier", ro->dossier_type, ro->arena, err)))
+        goto fail;
     if (docs_office_signing(ro->office, &ro->signer, &ro->seal_image, err) != TB_OK)
         goto fail;
     if (open_office_fonts(ro, err) != TB_OK)
@@ -164,6 +167,8 @@ render_ctx_for(const render_office *ro, const char *imagery_path, tb_err *err)
     rc->tables = ro->tables;
     rc->acceptance_type = ro->acceptance_type;
     rc->acceptance = ro->acceptance;
+    rc->dossier_type = ro->dossier_type;
+    rc->dossier = ro->dossier;
     rc->signer = ro->signer;
     rc->seal_image = ro->seal_image;
     size_t n = sizeof system_font_files / sizeof *system_font_files;

@@ -3,6 +3,7 @@
 #include "docdata.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 patch_stats
@@ -519,5 +520,225 @@ docdata_township(const township_ref *t, const map_township *overview, tb_arena *
     f[TF_NAME] = tv_str(t->name);
     f[TF_ADDRESSEE] = tv_str(t->addressee);
     f[TF_UNIT] = tv_str(t->unit);
+    return v;
+}
+
+/* ---- the dossier (约谈问责卷宗) ------------------------------------------------------------ */
+
+enum {
+    FF_SELECTED, FF_GROUNDS, FF_EXPLANATION, FF_BY_RATIO, FF_BY_BASIC, FF_BY_GENERAL,
+    FF_FLAGGED, FF_FLAG_REASON, FF_ILLEGAL_FARM, FF_CONSTRUCTION_FARM, FF_RATIO, FF_RATIO_LINE,
+    FF_BASIC_LINE, FF_GENERAL_LINE, FF_BASIC_ID, FF_BASIC_M2, FF_GENERAL_ID, FF_GENERAL_M2,
+    FF_NFIELDS
+};
+static const tv_field finding_fields[FF_NFIELDS] = {
+    [FF_SELECTED] = {"selected", B, "true when some rule selects the township"},
+    [FF_GROUNDS] = {"grounds", S, "the rules that selected it, in words (absent if none)"},
+    [FF_EXPLANATION] = {"explanation", S, "one sentence with every figure (as --explain)"},
+    [FF_BY_RATIO] = {"by_ratio", B, "违法占用耕地 / 新增建设用地占用耕地 reached the line"},
+    [FF_BY_BASIC] = {"by_basic_case", B, "one case reached the 永久基本农田 line"},
+    [FF_BY_GENERAL] = {"by_general_case", B, "one case reached the 一般耕地 line"},
+    [FF_FLAGGED] = {"flagged", B, "flagged by hand (<interview-flag>)"},
+    [FF_FLAG_REASON] = {"flag_reason", S, "the flag's reason (absent if not flagged)"},
+    [FF_ILLEGAL_FARM] = {"illegal_farmland_m2", N, "违法占用耕地, m²"},
+    [FF_CONSTRUCTION_FARM] = {"construction_farmland_m2", N, "新增建设用地占用耕地, m²"},
+    [FF_RATIO] = {"ratio", N, "the ratio (absent without 新增建设用地占用耕地)"},
+    [FF_RATIO_LINE] = {"ratio_line", N, "the rule's ratio (0.15)"},
+    [FF_BASIC_LINE] = {"basic_case_mu", N, "the rule's 永久基本农田 line, 亩"},
+    [FF_GENERAL_LINE] = {"general_case_mu", N, "the rule's 一般耕地 line, 亩"},
+    [FF_BASIC_ID] = {"largest_basic_id", S, "the case with most 永久基本农田 (absent if none)"},
+    [FF_BASIC_M2] = {"largest_basic_m2", N, "its 永久基本农田, m²"},
+    [FF_GENERAL_ID] = {"largest_general_id", S, "the case with most 一般耕地 (absent if none)"},
+    [FF_GENERAL_M2] = {"largest_general_m2", N, "its 一般耕地 (耕地 less 永久基本农田), m²"},
+};
+const tv_type docdata_finding_type = {TV_RECORD, "finding", finding_fields, FF_NFIELDS, NULL};
+
+enum { EF_AT, EF_TIME, EF_FIELD, EF_FROM, EF_TO, EF_BY, EF_NOTE, EF_NFIELDS };
+static const tv_field event_fields[EF_NFIELDS] = {
+    [EF_AT] = {"at", D, "the day of the change"},
+    [EF_TIME] = {"time", S, "its time of day, hh:mm"},
+    [EF_FIELD] = {"field", S, "what changed: 合法性判定, 整改措施, 整改状态, 整改期限, 数据缺失"},
+    [EF_FROM] = {"from", S, "the value before (absent: none)"},
+    [EF_TO] = {"to", S, "the value after (absent: cleared)"},
+    [EF_BY] = {"by", S, "who recorded it"},
+    [EF_NOTE] = {"note", S, "the note recorded with it"},
+};
+const tv_type docdata_event_type = {TV_RECORD, "event", event_fields, EF_NFIELDS, NULL};
+
+enum { IF_KIND, IF_NAME, IF_DOCNO, IF_DATE, IF_NFIELDS };
+static const tv_field issued_fields[IF_NFIELDS] = {
+    [IF_KIND] = {"kind", S, "notice, acceptance"},
+    [IF_NAME] = {"name", S, "整改通知书, 验收意见书"},
+    [IF_DOCNO] = {"docno", S, "发文字号"},
+    [IF_DATE] = {"date", D, "the day it was issued (UTC)"},
+};
+const tv_type docdata_issued_type = {TV_RECORD, "issued", issued_fields, IF_NFIELDS, NULL};
+
+static const tv_type event_list = {.kind = TV_LIST, .item = &docdata_event_type};
+static const tv_type issued_list = {.kind = TV_LIST, .item = &docdata_issued_type};
+enum { KF_PATCH, KF_HISTORY, KF_ISSUED, KF_ACCEPTED, KF_ACCEPTED_BY, KF_ACCEPTED_NOTE,
+       KF_NFIELDS };
+static const tv_field case_fields[KF_NFIELDS] = {
+    [KF_PATCH] = {"patch", &docdata_patch_type, "the patch as it stood at the date"},
+    [KF_HISTORY] = {"history", &event_list, "its status history, oldest first"},
+    [KF_ISSUED] = {"issued", &issued_list, "documents issued for it (the registry)"},
+    [KF_ACCEPTED] = {"accepted", D, "the day it was last set 已验收 (absent if never)"},
+    [KF_ACCEPTED_BY] = {"accepted_by", S, "who recorded the acceptance"},
+    [KF_ACCEPTED_NOTE] = {"accepted_note", S, "the acceptance's note"},
+};
+const tv_type docdata_case_type = {TV_RECORD, "case", case_fields, KF_NFIELDS, NULL};
+
+enum { LF_NO, LF_START, LF_END, LF_RETENTION, LF_NFIELDS };
+static const tv_field volume_fields[LF_NFIELDS] = {
+    [LF_NO] = {"volume_no", S, "卷号"},
+    [LF_START] = {"start", D, "起止日期: the earliest record in the volume"},
+    [LF_END] = {"end", D, "… to the dossier's date"},
+    [LF_RETENTION] = {"retention", S, "保管期限 (永久, 30年)"},
+};
+const tv_type docdata_volume_type = {TV_RECORD, "volume", volume_fields, LF_NFIELDS, NULL};
+
+const tv_type *
+docdata_dossier_type(const tv_type *office_type, tb_arena *a)
+{
+    static const tv_type patch_list = {.kind = TV_LIST, .item = &docdata_patch_type};
+    static const tv_type case_list = {.kind = TV_LIST, .item = &docdata_case_type};
+    static const char *const names[] = {"office", "date", "docno", "year", "township", "volume",
+                                        "finding", "stats", "patches", "cases"};
+    const tv_type *types[] = {office_type, D, S, N, &docdata_township_type,
+                              &docdata_volume_type, &docdata_finding_type,
+                              &docdata_stats_type, &patch_list, &case_list};
+    static const char *const docs[] = {
+        "the issuing office", "成文日期", "发文字号 (empty for a 样稿)", "the batch's year",
+        "the township interviewed", "卷号, 起止日期, 保管期限",
+        "the 约谈 figures and the rules that selected the township",
+        "sums over its illegal patches", "its illegal patches, by id",
+        "the same patches with their history and documents"};
+    size_t n = sizeof names / sizeof names[0];
+    tv_field *f = tb_arena_array(a, n, sizeof *f);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (tv_field){names[i], types[i], docs[i]};
+    tv_type *t = tb_arena_alloc(a, sizeof *t);
+    *t = (tv_type){TV_RECORD, "dossier", f, n, NULL};
+    return t;
+}
+
+static double
+general_m2(const patch *p)
+{
+    return p->farmland_m2 > p->basic_farmland_m2 ? p->farmland_m2 - p->basic_farmland_m2 : 0;
+}
+
+tv_value
+docdata_finding(const interview_finding *fi, const interview_rules *r, const char *grounds,
+                tb_arena *a)
+{
+    tv_value *f;
+    tv_value v = tv_record_new(&docdata_finding_type, fi, fi->name, &f, a);
+    f[FF_SELECTED] = tv_boolean(fi->reasons != 0);
+    f[FF_GROUNDS] = tv_str(grounds);
+    f[FF_EXPLANATION] = tv_str(fi->explanation);
+    f[FF_BY_RATIO] = tv_boolean(fi->reasons & INTERVIEW_RATIO);
+    f[FF_BY_BASIC] = tv_boolean(fi->reasons & INTERVIEW_BASIC_CASE);
+    f[FF_BY_GENERAL] = tv_boolean(fi->reasons & INTERVIEW_GENERAL_CASE);
+    f[FF_FLAGGED] = tv_boolean(fi->reasons & INTERVIEW_FLAGGED);
+    f[FF_FLAG_REASON] = tv_str(fi->flag_reason);
+    f[FF_ILLEGAL_FARM] = tv_num(fi->illegal_farmland_m2);
+    f[FF_CONSTRUCTION_FARM] = tv_num(fi->construction_farmland_m2);
+    f[FF_RATIO] = fi->construction_farmland_m2 > 0 ? tv_num(fi->ratio) : tv_null();
+    f[FF_RATIO_LINE] = tv_num(r->farmland_ratio);
+    f[FF_BASIC_LINE] = tv_num(r->basic_case_mu);
+    f[FF_GENERAL_LINE] = tv_num(r->general_case_mu);
+    f[FF_BASIC_ID] = tv_str(fi->largest_basic ? fi->largest_basic->id : NULL);
+    f[FF_BASIC_M2] = tv_num(fi->largest_basic ? fi->largest_basic->basic_farmland_m2 : 0);
+    f[FF_GENERAL_ID] = tv_str(fi->largest_general ? fi->largest_general->id : NULL);
+    f[FF_GENERAL_M2] = tv_num(fi->largest_general ? general_m2(fi->largest_general) : 0);
+    return v;
+}
+
+static const char *
+field_label(const char *field)
+{
+    static const struct { const char *field, *label; } labels[] = {
+        {"legality", "合法性判定"}, {"measure", "整改措施"}, {"state", "整改状态"},
+        {"deadline", "整改期限"},   {"missing", "数据缺失"},
+    };
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+        if (strcmp(labels[i].field, field) == 0)
+            return labels[i].label;
+    return field;
+}
+
+/* "YYYY-MM-DD…" → the day; invalid → year 0 (absent). */
+static cn_date
+day_of(const char *iso)
+{
+    cn_date d = {0};
+    if (iso == NULL || sscanf(iso, "%4d-%2d-%2d", &d.year, &d.month, &d.day) != 3 ||
+        !cn_date_valid(d))
+        return (cn_date){0};
+    return d;
+}
+
+static const char *
+missing_word(const char *field, const char *v)
+{
+    if (v == NULL || strcmp(field, "missing") != 0)
+        return v;
+    return strcmp(v, "1") == 0 ? "本期数据未报" : "本期数据恢复";
+}
+
+tv_value
+docdata_case(const dossier_case *c, tb_arena *a)
+{
+    tv_value *f;
+    tv_value v = tv_record_new(&docdata_case_type, c, c->patch->id, &f, a);
+    f[KF_PATCH] = docdata_patch(c->patch, a);
+    tv_value *events = tb_arena_array(a, c->event_count + 1, sizeof *events);
+    const dossier_event *accepted = NULL;
+    for (size_t i = 0; i < c->event_count; i++) {
+        const dossier_event *e = &c->events[i];
+        tv_value *g;
+        events[i] = tv_record_new(&docdata_event_type, e, c->patch->id, &g, a);
+        g[EF_AT] = tv_date(day_of(e->at));
+        g[EF_TIME] = tv_str(e->at && strlen(e->at) >= 16 ? tb_arena_printf(a, "%.5s", e->at + 11)
+                                                         : NULL);
+        g[EF_FIELD] = tv_str(field_label(e->field));
+        g[EF_FROM] = tv_str(missing_word(e->field, e->from));
+        g[EF_TO] = tv_str(missing_word(e->field, e->to));
+        g[EF_BY] = tv_str(e->by);
+        g[EF_NOTE] = tv_str(e->note);
+        if (strcmp(e->field, "state") == 0 && e->to && strcmp(e->to, "已验收") == 0)
+            accepted = e;
+    }
+    f[KF_HISTORY] = tv_list(events, c->event_count);
+    tv_value *issued = tb_arena_array(a, c->issued_count + 1, sizeof *issued);
+    for (size_t i = 0; i < c->issued_count; i++) {
+        const dossier_issued *d = &c->issued[i];
+        tv_value *g;
+        issued[i] = tv_record_new(&docdata_issued_type, d, d->docno, &g, a);
+        g[IF_KIND] = tv_str(d->kind);
+        g[IF_NAME] = tv_str(strcmp(d->kind, "notice") == 0       ? "整改通知书"
+                            : strcmp(d->kind, "acceptance") == 0 ? "验收意见书"
+                                                                 : d->kind);
+        g[IF_DOCNO] = tv_str(d->docno);
+        g[IF_DATE] = tv_date(day_of(d->issued_at));
+    }
+    f[KF_ISSUED] = tv_list(issued, c->issued_count);
+    f[KF_ACCEPTED] = accepted ? tv_date(day_of(accepted->at)) : tv_null();
+    f[KF_ACCEPTED_BY] = tv_str(accepted ? accepted->by : NULL);
+    f[KF_ACCEPTED_NOTE] = tv_str(accepted ? accepted->note : NULL);
+    return v;
+}
+
+tv_value
+docdata_volume(const char *volume_no, cn_date start, cn_date end, const char *retention,
+               tb_arena *a)
+{
+    tv_value *f;
+    tv_value v = tv_record_new(&docdata_volume_type, NULL, NULL, &f, a);
+    f[LF_NO] = tv_str(volume_no);
+    f[LF_START] = tv_date(start);
+    f[LF_END] = tv_date(end);
+    f[LF_RETENTION] = tv_str(retention);
     return v;
 }

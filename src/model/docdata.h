@@ -86,6 +86,43 @@ extern const tv_type docdata_verdict_type;
 const tv_type *docdata_acceptance_type(const tv_type *office_type, tb_arena *a);
 tv_value docdata_verdict(const acceptance_verdict *v, tb_arena *a);
 
+/* The 约谈问责卷宗 (dossier) of one township.  What the store says of each of its illegal patches:
+ * the status history and the documents the registry holds for it. */
+typedef struct dossier_event {
+    const char *field;          /* "legality", "measure", "state", "deadline", "missing" */
+    const char *from, *to;      /* NULL: none */
+    const char *at;             /* "YYYY-MM-DDThh:mm:ss" */
+    const char *by, *note;      /* note may be NULL */
+} dossier_event;
+
+typedef struct dossier_issued {
+    const char *kind;           /* "notice", "acceptance" */
+    const char *docno, *issued_at; /* issued_at ISO 8601 UTC */
+} dossier_issued;
+
+typedef struct dossier_case {
+    const patch *patch;
+    const dossier_event *events; /* oldest first */
+    size_t event_count;
+    const dossier_issued *issued; /* in registry order */
+    size_t issued_count;
+} dossier_case;
+
+/* The dossier's data: office, date, docno, year, township, volume (卷号 volume_no, start and end
+ * dates, retention 保管期限), finding (the 约谈 figures and the rules that selected the township),
+ * stats (sums over its illegal patches), patches (those patches, by id: for patch-table.xml),
+ * cases (the same patches, each with its history, documents and acceptance). */
+extern const tv_type docdata_finding_type, docdata_case_type, docdata_event_type,
+    docdata_issued_type, docdata_volume_type;
+const tv_type *docdata_dossier_type(const tv_type *office_type, tb_arena *a);
+/* grounds: stats_interview_grounds' words (NULL when not selected). */
+tv_value docdata_finding(const interview_finding *f, const interview_rules *r,
+                         const char *grounds, tb_arena *a);
+tv_value docdata_case(const dossier_case *c, tb_arena *a);
+/* start, end: 起止日期; retention: 保管期限 as written (永久, 30年). */
+tv_value docdata_volume(const char *volume_no, cn_date start, cn_date end, const char *retention,
+                        tb_arena *a);
+
 /* ---- values ---- */
 tv_value docdata_patch(const patch *p, tb_arena *a);
 tv_value docdata_stats(const patch_stats *s, tb_arena *a);

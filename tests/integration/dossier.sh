@@ -137,4 +137,106 @@ check "… naming office.xml" grep -q 'office.xml' "$work/err"
 explain >/dev/null 2>"$work/err"
 check "--explain without --db or --patches exits 2" test $? -eq 2
 
+# ---- the dossier itself -------------------------------------------------------------------------
+# The registry gets the notices first (so each patch's section lists its 整改通知书) and one
+# acceptance in the history.
+"$tuban" render notice --office "$office" --imagery "$src/samples/basemap.tif" --db "$db" \
+  --date 2025-01-10 >"$work/notices" 2>&1
+check "the notices are issued into the registry first" test $? -eq 0
+"$tuban" patch set 139901SJBG24210003 --status 已验收 --db "$db" --at 2025-04-18 --by "县局 李四" \
+  --note "实地验收合格" >/dev/null 2>&1
+check "139901SJBG24210003 is accepted (已验收) on 2025-04-18" test $? -eq 0
+
+"$tuban" render dossier --office "$office" --patches "$src/samples/patches.gpkg" --out "$work/x" \
+  >/dev/null 2>"$work/err"
+check "render dossier --patches exits 2 (it needs the store's history)" test $? -eq 2
+check "… saying to give --db" grep -q 'give --db' "$work/err"
+check "… and writes nothing" test ! -e "$work/x"
+
+dossier() { "$tuban" render dossier --office "$office" --imagery "$src/samples/basemap.tif" \
+            --db "$db" --date $date --jobs 2 "$@"; }
+dossier >"$work/paths" 2>"$work/dossier.err"
+check "render dossier --db exits 0" test $? -eq 0
+cat "$work/dossier.err"
+# kind|patches|path of each dossier the registry holds
+sqlite3 "$db" "SELECT docno, patches, path FROM registry WHERE kind = 'dossier' ORDER BY seq" \
+  >"$work/reg"
+archive=$(dirname "$db")/archive
+check "one dossier is issued per township selected with 违法用地 (3), none for 西岭镇" \
+  test "$(wc -l <"$work/reg")" -eq 3 -a "$(wc -l <"$work/paths")" -eq 3
+want_towns=$(grep '：约谈' "$work/explain" | cut -d' ' -f1 | while read -r t; do
+  n=$(sqlite3 "$db" "SELECT count(*) FROM patch WHERE admin_code = '$t' AND legality = '违法用地'")
+  [ "$n" -gt 0 ] && echo "$t"; done | tr '\n' ' ')
+got_towns=$(cut -d'|' -f2 "$work/reg" | while read -r ids; do
+  sqlite3 "$db" "SELECT DISTINCT admin_code FROM patch WHERE id = '${ids%%,*}'"; done | tr '\n' ' ')
+check "the dossiers are those of the townships --explain selects ($want_towns)" \
+  test "$want_towns" = "$got_towns"
+
+while IFS='|' read -r docno ids path; do
+  pdf=$archive/$path
+  first=${ids%%,*}
+  town=$(sqlite3 "$db" "SELECT admin_code FROM patch WHERE id = '$first'")
+  name=$(sqlite3 "$db" "SELECT admin_name FROM patch WHERE id = '$first'")
+  want_ids=$(sqlite3 "$db" "SELECT group_concat(id, ',') FROM (SELECT id FROM patch WHERE admin_code = '$town' AND legality = '违法用地' ORDER BY id)")
+  check "$name: the registry lists the township's 违法用地 patches ($want_ids)" test "$ids" = "$want_ids"
+  check "$name: qpdf --check is clean" qpdf --check "$pdf"
+  pdfsig "$pdf" >"$work/sig" 2>&1
+  check "$name: pdfsig: the signature is valid" grep -q 'Signature Validation: Signature is Valid' "$work/sig"
+  pages=$(pdfinfo "$pdf" | awk '/^Pages:/ {print $2}')
+  # Page numbers: every page's footer number is its position in the volume.
+  nums=$(for i in $(seq 1 "$pages"); do
+    pdftotext -f "$i" -l "$i" "$pdf" - | tr -d ' ' | grep -oE '^—[0-9]+—$' | tail -1 | tr -d '—'; done | tr '\n' ' ')
+  check "$name: pages numbered 1 to $pages without a gap, across the whole volume" \
+    test "$nums" = "$(seq -s ' ' 1 "$pages") "
+  # 卷内目录 (page 2) against the PDF outline (qpdf's JSON: title and page of each bookmark).
+  pdftotext -f 2 -l 2 -layout "$pdf" - | awk 'NF >= 2 && $NF ~ /^[0-9]+$/ {n = $NF; $NF = ""; sub(/ +$/, ""); print $0 "|" n}' >"$work/toc"
+  qpdf --json=2 --json-key=outlines "$pdf" | python3 -c '
+import json, sys
+def walk(items):
+    for o in items:
+        print("%s|%d" % (o["title"], o["destpageposfrom1"])); walk(o["kids"])
+walk(json.load(sys.stdin)["outlines"])' >"$work/outline"
+  check "$name: the 卷内目录 lists every bookmark with the same page number" diff "$work/toc" "$work/outline"
+  diff "$work/toc" "$work/outline" | head -5
+  check "$name: bookmarks for cover, 目录, statistics, list, each patch, 约谈通知书 and 备考表" \
+    test "$(cut -d'|' -f1 "$work/outline" | tr '\n' ' ')" = "卷宗封面 卷内目录 约谈依据和统计情况 违法用地清单 $(tr ',' '\n' <<<"$ids" | sed 's/^/图斑/' | tr '\n' ' ')约谈通知书 备考表 "
+  # Each section's pages: from its bookmark to the page before the next one.
+  flat_pages() { pdftotext -f "$1" -l "$2" -layout "$pdf" -; }
+  page_of() { awk -F'|' -v t="$1" '$1 == t {print $2}' "$work/outline"; }
+  next_page() { awk -F'|' -v t="$1" 'f {print $2 - 1; exit} $1 == t {f = 1}' "$work/outline"; }
+  stat=$(flat_pages "$(page_of 约谈依据和统计情况)" "$(next_page 约谈依据和统计情况)" | tr -d ' \n')
+  figures=$(grep "^$town " "$work/explain" | grep -oE '违法占用耕地[0-9.]+亩，新增建设用地占用耕地[0-9.]+亩，比例[0-9.]+%')
+  check "$name: the statistics state the --explain figures ($figures)" grep -qF "$figures" <<<"$stat"
+  grounds=$(grep "^$town " "$work/explain" | sed -E 's/^[^：]*：约谈（(.*)）。违法.*/\1/')
+  check "$name: … and the rules that selected it ($grounds)" grep -qF "因${grounds}，列入约谈对象" <<<"$stat"
+  notice_pages=$(flat_pages "$(page_of 约谈通知书)" "$(next_page 约谈通知书)" | tr -d ' \n')
+  check "$name: the 约谈通知书 is addressed to the township and gives the grounds" \
+    grep -qF "因${grounds}，列入警示约谈对象" <<<"$notice_pages"
+  bad=$failed
+  for id in ${ids//,/ }; do
+    from=$(page_of "图斑$id"); to=$(next_page "图斑$id")
+    text=$(flat_pages "$from" "$to")
+    rows=$(grep -cE '^ *[0-9]{4}-[0-9]{2}-[0-9]{2} +(合法性判定|整改措施|整改状态|整改期限|数据缺失) ' <<<"$text")
+    want=$(sqlite3 "$db" "SELECT count(*) FROM status_history h JOIN patch p ON p.pk = h.patch_pk WHERE p.id = '$id' AND h.at <= '${date}T23:59:59'")
+    [ "$rows" -eq "$want" ] || fail "$name: $id: $rows history rows in its section, $want in the store"
+    for d in $(sqlite3 "$db" "SELECT docno FROM registry WHERE kind IN ('notice', 'acceptance') AND ','||patches||',' LIKE '%,$id,%'"); do
+      grep -qF "$d" <<<"$text" || fail "$name: $id: its notice $d is not in its section"
+    done
+    grep -q "图斑[0-9]*  *$id" <<<"$text" || fail "$name: $id: its section has no heading"
+  done
+  [ "$failed" -eq "$bad" ] &&
+    ok "$name: each patch's section holds its status history (row count = SQL) and the notices issued for it"
+done <"$work/reg"
+acc=$(pdftotext -layout "$archive/$(grep 139901SJBG24210003 "$work/reg" | cut -d'|' -f3)" - | tr -d ' \n')
+check "the accepted patch's section says when and by whom it was accepted" \
+  grep -qF '本图斑于2025年4月18日验收实地验收合格（记录人：县局李四）' <<<"$acc"
+check "a dossier's 发文字号 follows the notices' in the registry (one sequence, no gap)" \
+  test "$(sqlite3 "$db" "SELECT group_concat(number) FROM (SELECT number FROM registry ORDER BY seq)")" = "1,2,3,4,5,6"
+"$tuban" archive check --db "$db" >"$work/archive-check" 2>&1
+check "tuban archive check is clean after issuing the dossiers" test $? -eq 0
+# The pages as a clerk sees them (kept for a look when the test is run by hand).
+pdftoppm -r 30 -png -f 1 -l 3 "$archive/$(head -1 "$work/reg" | cut -d'|' -f3)" "$work/page" 2>/dev/null
+check "pdftoppm renders the cover, 目录 and statistics pages" \
+  test "$(find "$work" -name 'page-*.png' -size +1k | wc -l)" -eq 3
+
 finish
