@@ -146,6 +146,10 @@ check "the notices are issued into the registry first" test $? -eq 0
 "$tuban" patch set 139901SJBG24210003 --status 已验收 --db "$db" --at 2025-04-18 --by "县局 李四" \
   --note "实地验收合格" >/dev/null 2>&1
 check "139901SJBG24210003 is accepted (已验收) on 2025-04-18" test $? -eq 0
+"$tuban" render acceptance --office "$office" --imagery "$src/samples/basemap.tif" --db "$db" \
+  --patch 139901SJBG24210003 --date 2025-04-18 >"$work/acceptance" 2>&1
+check "its 验收意见书 is issued into the registry" test $? -eq 0
+acc_docno=$(sqlite3 "$db" "SELECT docno FROM registry WHERE kind = 'acceptance'")
 
 "$tuban" render dossier --office "$office" --patches "$src/samples/patches.gpkg" --out "$work/x" \
   >/dev/null 2>"$work/err"
@@ -230,8 +234,10 @@ done <"$work/reg"
 acc=$(pdftotext -layout "$archive/$(grep 139901SJBG24210003 "$work/reg" | cut -d'|' -f3)" - | tr -d ' \n')
 check "the accepted patch's section says when and by whom it was accepted" \
   grep -qF '本图斑于2025年4月18日验收实地验收合格（记录人：县局李四）' <<<"$acc"
-check "a dossier's 发文字号 follows the notices' in the registry (one sequence, no gap)" \
-  test "$(sqlite3 "$db" "SELECT group_concat(number) FROM (SELECT number FROM registry ORDER BY seq)")" = "1,2,3,4,5,6"
+check "the accepted patch's section lists its 验收意见书 ($acc_docno) beside its notice" \
+  grep -qF "验收意见书${acc_docno}" <<<"$acc"
+check "the dossiers' 发文字号 follow the notices' and the acceptance's (one sequence, no gap)" \
+  test "$(sqlite3 "$db" "SELECT group_concat(number) FROM (SELECT number FROM registry ORDER BY seq)")" = "1,2,3,4,5,6,7"
 "$tuban" archive check --db "$db" >"$work/archive-check" 2>&1
 check "tuban archive check is clean after issuing the dossiers" test $? -eq 0
 # The pages as a clerk sees them (kept for a look when the test is run by hand).
