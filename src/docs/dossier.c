@@ -71,7 +71,7 @@ dossier_render(render_ctx *rc, const dossier_input *in, const patch *const *patc
     doc.title = tb_arena_printf(a, "%s约谈问责卷宗", t.name);
     const char *reason =
         docs_reason(tb_arena_printf(a, "约谈问责卷宗 %s", t.name), docno, verify_code, a);
-    code = docs_typeset_sign(rc, &doc, opt, docno, reason, out, err);
+    code = docs_typeset_sign(rc, &doc, opt, docno, verify_code, reason, out, err);
 
 done:
     tb_arena_free(a);
