@@ -21,6 +21,8 @@ packages=(
   python3-gdal python3-numpy python3-pil
   # zbarimg: the tests scan the QR code of issued documents from pdftoppm's pictures
   zbar-tools
+  # bench/speed.sh and ../shared/floor/compare.sh time runs side by side with it (not CI)
+  hyperfine
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -184,6 +184,9 @@ render_ctx_for(const render_office *ro, const char *imagery_path, tb_err *err)
     const char *imagery = imagery_path ? imagery_path : ro->office->imagery_path;
     if (!(rc->maps = map_ctx_open(ro->catalogue, imagery, err)))
         goto fail;
+    PangoFontDescription *heiti = typeface_describe(rc->tf, FONT_HEITI, 10.0);
+    map_ctx_set_label_font(rc->maps, typeface_context(rc->tf), heiti);
+    pango_font_description_free(heiti);
     return rc;
 
 fail:

@@ -54,6 +54,8 @@ struct map_ctx {
     map_grid_units grid;
     const patch *const *neighbours;
     size_t neighbour_count;
+    PangoContext *label_context;        /* the document's fonts (map_ctx_set_label_font) */
+    PangoFontDescription *label_font;   /* family and weight; NULL: MAP_FONT, Pango's default */
 };
 
 static void
@@ -82,7 +84,22 @@ map_ctx_close(map_ctx *mc)
         layer_release(&mc->layers[i]);
     free(mc->images);
     free(mc->layers);
+    if (mc->label_context)
+        g_object_unref(mc->label_context);
+    if (mc->label_font)
+        pango_font_description_free(mc->label_font);
     free(mc);
+}
+
+void
+map_ctx_set_label_font(map_ctx *mc, PangoContext *context, const PangoFontDescription *font)
+{
+    if (mc->label_context)
+        g_object_unref(mc->label_context);
+    if (mc->label_font)
+        pango_font_description_free(mc->label_font);
+    mc->label_context = context ? g_object_ref(context) : NULL;
+    mc->label_font = context && font ? pango_font_description_copy(font) : NULL;
 }
 
 static char *
@@ -457,6 +474,7 @@ typedef struct frame {
     double scale_n;
     double geo_box[4];  /* lon/lat box of the frame, for picking features */
     PangoLayout *lay;
+    const PangoFontDescription *font; /* NULL: MAP_FONT */
 } frame;
 
 static void
@@ -548,9 +566,11 @@ frame_rect(const frame *fr)
 
 /* Sets the layout's text and size (user units); returns its logical box in *tw, *th. */
 static void
-text_set(PangoLayout *lay, const char *text, double size, double *tw, double *th)
+text_set(const frame *fr, const char *text, double size, double *tw, double *th)
 {
-    PangoFontDescription *fd = pango_font_description_from_string(MAP_FONT);
+    PangoLayout *lay = fr->lay;
+    PangoFontDescription *fd = fr->font ? pango_font_description_copy(fr->font)
+                                        : pango_font_description_from_string(MAP_FONT);
     pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
     pango_layout_set_font_description(lay, fd);
     pango_font_description_free(fd);
@@ -566,11 +586,12 @@ text_set(PangoLayout *lay, const char *text, double size, double *tw, double *th
 /* Draws text so that point (ax, ay) of its box (0..1 each) is at (x, y); halo: a white outline
  * keeps it legible on imagery. */
 static void
-text_draw(cairo_t *cr, PangoLayout *lay, const char *text, double size, double x, double y,
+text_draw(cairo_t *cr, const frame *fr, const char *text, double size, double x, double y,
           double ax, double ay, bool halo)
 {
+    PangoLayout *lay = fr->lay;
     double w, h;
-    text_set(lay, text, size, &w, &h);
+    text_set(fr, text, size, &w, &h);
     cairo_move_to(cr, x - ax * w, y - ay * h);
     if (halo) {
         cairo_save(cr);
@@ -692,7 +713,7 @@ layer_draw(cairo_t *cr, const frame *fr, const map_layer *l, const style *st, bo
             double px, py;
             to_frame(fr, (e.MinX + e.MaxX) / 2, (e.MinY + e.MaxY) / 2, &px, &py);
             rgb_set(cr, st->rgb);
-            text_draw(cr, fr->lay, f->label, 6.0, px, py, 0.5, 0.5, true);
+            text_draw(cr, fr, f->label, 6.0, px, py, 0.5, 0.5, true);
         }
         OGR_G_DestroyGeometry(g);
         drawn++;
@@ -739,7 +760,7 @@ neighbours_draw(cairo_t *cr, const frame *fr, const map_ctx *mc, const patch *se
         to_frame(fr, (e.MinX + e.MaxX) / 2, e.MaxY, &px, &py);
         cairo_set_source_rgb(cr, 0.35, 0.25, 0);
         if (p->id != NULL)
-            text_draw(cr, fr->lay, p->id, 5.5, px, py - 1.0, 0.5, 1.0, true);
+            text_draw(cr, fr, p->id, 5.5, px, py - 1.0, 0.5, 1.0, true);
         OGR_G_DestroyGeometry(g);
         drawn++;
     }
@@ -814,7 +835,6 @@ metres_per_pt(const frame *fr)
 static void
 scalebar_draw(cairo_t *cr, const frame *fr, double inset)
 {
-    PangoLayout *lay = fr->lay;
     double m_per_pt = metres_per_pt(fr);
     double len_m = round_length(0.22 * fr->w * m_per_pt);
     double len = len_m / m_per_pt;
@@ -828,9 +848,9 @@ scalebar_draw(cairo_t *cr, const frame *fr, double inset)
     const char *unit = km ? "km" : "m";
 
     double tw2, th, tu, tt, th_title;
-    text_set(lay, l2, size, &tw2, &th);
-    text_set(lay, unit, size, &tu, NULL);
-    text_set(lay, title, size, &tt, &th_title);
+    text_set(fr, l2, size, &tw2, &th);
+    text_set(fr, unit, size, &tu, NULL);
+    text_set(fr, title, size, &tt, &th_title);
     double bx = fr->x + inset + pad + 3.0;
     double by = fr->y + fr->h - inset - pad - bar_h;
     double right = fmax(bx + len + tw2 / 2 + 2.0 + tu, bx - 3.0 + tt);
@@ -849,11 +869,11 @@ scalebar_draw(cairo_t *cr, const frame *fr, double inset)
     cairo_stroke(cr);
 
     double ty = by - 1.0;
-    text_draw(cr, lay, "0", size, bx, ty, 0.5, 1.0, false);
-    text_draw(cr, lay, l1, size, bx + len / 2, ty, 0.5, 1.0, false);
-    text_draw(cr, lay, l2, size, bx + len, ty, 0.5, 1.0, false);
-    text_draw(cr, lay, unit, size, bx + len + tw2 / 2 + 2.0, ty, 0.0, 1.0, false);
-    text_draw(cr, lay, title, size, bx - 3.0, ty - th, 0.0, 1.0, false);
+    text_draw(cr, fr, "0", size, bx, ty, 0.5, 1.0, false);
+    text_draw(cr, fr, l1, size, bx + len / 2, ty, 0.5, 1.0, false);
+    text_draw(cr, fr, l2, size, bx + len, ty, 0.5, 1.0, false);
+    text_draw(cr, fr, unit, size, bx + len + tw2 / 2 + 2.0, ty, 0.0, 1.0, false);
+    text_draw(cr, fr, title, size, bx - 3.0, ty - th, 0.0, 1.0, false);
 }
 
 /* North arrow (grid north is up: Gauss-Krüger convergence near the zone's centre is < 1°). */
@@ -876,7 +896,7 @@ north_draw(cairo_t *cr, const frame *fr, double right, double top)
         cairo_set_source_rgb(cr, 0, 0, 0);
         cairo_stroke(cr);
     }
-    text_draw(cr, fr->lay, "N", 7.5, cx, y + 0.5, 0.5, 0.0, false);
+    text_draw(cr, fr, "N", 7.5, cx, y + 0.5, 0.5, 0.0, false);
 }
 
 /* The grid value along an edge: easting / longitude on top and bottom, northing / latitude on
@@ -958,12 +978,12 @@ grid_draw(cairo_t *cr, const frame *fr, map_grid_units units)
                 grid_label(label, sizeof label, units, k);
                 cairo_set_source_rgb(cr, 0, 0, 0);
                 if (edge == 0) {
-                    text_draw(cr, fr->lay, label, 5.5, tx, ty + 5.5, 0.5, 0.0, true);
+                    text_draw(cr, fr, label, 5.5, tx, ty + 5.5, 0.5, 0.0, true);
                 } else {
                     cairo_save(cr);
                     cairo_translate(cr, tx + 5.5, ty);
                     cairo_rotate(cr, -M_PI / 2);
-                    text_draw(cr, fr->lay, label, 5.5, 0, 0, 0.5, 0.0, true);
+                    text_draw(cr, fr, label, 5.5, 0, 0, 0.5, 0.0, true);
                     cairo_restore(cr);
                 }
             }
@@ -986,7 +1006,7 @@ legend_draw(cairo_t *cr, const frame *fr, const legend_item *items, size_t n, do
     double maxw = 0;
     for (size_t i = 0; i < n; i++) {
         double tw;
-        text_set(fr->lay, items[i].text, size, &tw, NULL);
+        text_set(fr, items[i].text, size, &tw, NULL);
         maxw = fmax(maxw, tw);
     }
     double bw = pad + sym + 3.0 + maxw + pad, bh = 2 * pad + row * (double)n;
@@ -1014,7 +1034,7 @@ legend_draw(cairo_t *cr, const frame *fr, const legend_item *items, size_t n, do
             style_stroke(cr, st);
         }
         cairo_set_source_rgb(cr, 0, 0, 0);
-        text_draw(cr, fr->lay, items[i].text, size, bx + pad + sym + 3.0, cy, 0.0, 0.5, false);
+        text_draw(cr, fr, items[i].text, size, bx + pad + sym + 3.0, cy, 0.0, 0.5, false);
     }
 }
 
@@ -1025,7 +1045,7 @@ caption_draw(cairo_t *cr, const frame *fr, const char *text, double inset)
         return;
     const double pad = 2.5, size = 7.5;
     double tw, th, maxw = fr->w * 0.62;
-    text_set(fr->lay, text, size, &tw, &th);
+    text_set(fr, text, size, &tw, &th);
     if (tw > maxw) {
         pango_layout_set_width(fr->lay, (int)(maxw * PANGO_SCALE));
         pango_layout_set_ellipsize(fr->lay, PANGO_ELLIPSIZE_END);
@@ -1043,7 +1063,7 @@ static void
 no_coverage_draw(cairo_t *cr, const frame *fr)
 {
     double tw, th;
-    text_set(fr->lay, "无影像覆盖", 11.0, &tw, &th);
+    text_set(fr, "无影像覆盖", 11.0, &tw, &th);
     double x = fr->x + (fr->w - tw) / 2, y = fr->y + fr->h * 0.62;
     box_draw(cr, x - 5.0, y - 3.0, tw + 10.0, th + 6.0);
     cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
@@ -1103,7 +1123,7 @@ inset_draw(cairo_t *cr, const frame *fr, const map_feature *town, double lon, do
     cairo_fill(cr);
     if (town->label != NULL) { /* which township: its name under the locator */
         cairo_set_source_rgb(cr, 0, 0, 0);
-        text_draw(cr, fr->lay, town->label, 6.0, bx + bw / 2, by + bh + 1.0, 0.5, 0.0, true);
+        text_draw(cr, fr, town->label, 6.0, bx + bw / 2, by + bh + 1.0, 0.5, 0.0, true);
     }
     OGR_G_DestroyGeometry(g);
     return bx;
@@ -1261,7 +1281,10 @@ frame_draw(map_ctx *mc, cairo_t *cr, const frame_spec *spec, const subject *sub,
         cairo_restore(cr);
         goto out;
     }
-    fr.lay = pango_cairo_create_layout(cr);
+    /* Labels in the document's own 黑体 (its font map and faces): no second font subset. */
+    fr.lay = mc->label_context ? pango_layout_new(mc->label_context)
+                               : pango_cairo_create_layout(cr);
+    fr.font = mc->label_font;
 
     const map_layer *farm = layer_by_role(mc, MAP_LAYER_FARMLAND);
     const map_layer *town = layer_by_role(mc, MAP_LAYER_TOWNSHIP);

@@ -11,6 +11,7 @@
 #include "tb_features.h"
 
 #include <cairo.h>
+#include <pango/pango.h>
 #include <stddef.h>
 
 /* The office's imagery and layers, opened once for many documents.  Not thread-safe. */
@@ -23,6 +24,12 @@ typedef struct map_ctx map_ctx;
 map_ctx *map_ctx_open(const map_sources *src, const char *basemap_path, tb_err *err)
     TB_MUST_CHECK;
 void map_ctx_close(map_ctx *mc);
+
+/* Labels, scale bar and legend set in font (family and weight; sizes are the map's own) from
+ * context's font map: the document's 黑体, so a PDF carries one subset of it, not a second one
+ * from Pango's default font map.  Both are referenced/copied; context NULL = MAP_FONT from the
+ * default font map (the panel's cairo context). */
+void map_ctx_set_label_font(map_ctx *mc, PangoContext *context, const PangoFontDescription *font);
 
 /* Whether the catalogue has dated images (then a panel without attributes is a before/after
  * pair). */

@@ -60,7 +60,16 @@ struct pdfsig_signer {
     X509 *cert;
     STACK_OF(X509) *chain;
     char name[256];
+    size_t cms_room; /* DER bytes reserved for this signer's CMS without a time stamp */
 };
+
+/* What a CMS holds besides its certificates, the signature value and the issuer's name (twice:
+ * signer identifier and signing-certificate-v2): algorithm identifiers, content type, message
+ * digest, serial numbers, DER headers; about 250 bytes measured, twice that allowed. */
+#define CMS_OVERHEAD 512
+
+static tb_code cms_create(const pdfsig_signer *s, const unsigned char *p, size_t a, size_t b,
+                          size_t total, const char *tsa_url, tb_buf *der, tb_err *err);
 
 tb_code
 set_ssl_err(tb_err *err, tb_code code, const char *fmt, ...)
@@ -381,6 +390,20 @@ pdfsig_signer_load(const char *key_path, const char *cert_path, const char *chai
         goto done;
     }
     cert_name(s->cert, s->name, sizeof s->name);
+    /* /Contents is reserved to this signer's CMS, not to the largest any signer could need
+     * (about 2 KB instead of 16 KB, twice over as hex, in every document).  The room is counted
+     * from sizes that do not change between signatures (an ECDSA value's DER length does), so
+     * that a document's bytes do not depend on the run; a CMS over an empty input checks it. */
+    int room = i2d_X509(s->cert, NULL) + EVP_PKEY_get_size(s->key) +
+               2 * i2d_X509_NAME(X509_get_issuer_name(s->cert), NULL) + CMS_OVERHEAD;
+    for (int i = 0; i < sk_X509_num(s->chain); i++)
+        room += i2d_X509(sk_X509_value(s->chain, i), NULL);
+    tb_buf probe = TB_BUF_INIT;
+    tb_code probed = cms_create(s, (const unsigned char *)"", 0, 0, 0, NULL, &probe, err);
+    s->cms_room = probe.len > (size_t)room ? probe.len + CMS_OVERHEAD : (size_t)room;
+    tb_buf_release(&probe);
+    if (probed != TB_OK)
+        goto done;
     ok = true;
 done:
     if (!ok) {
@@ -415,8 +438,9 @@ pdfsig_signer_name(const pdfsig_signer *s)
 /* ---- the seal image -------------------------------------------------------------------------- */
 
 struct pdfsig_image {
-    int width, height;
-    tb_buf rgb, alpha; /* zlib (FlateDecode) streams */
+    int width, height;         /* of the alpha mask: the seal's shape */
+    int rgb_width, rgb_height; /* 1 x 1 for a seal of one ink colour, else width x height */
+    tb_buf rgb, alpha;         /* zlib (FlateDecode) streams */
 };
 
 static tb_code
@@ -430,6 +454,37 @@ deflate_into(tb_buf *out, const unsigned char *p, size_t n, tb_err *err)
     return TB_OK;
 }
 
+/* A seal is one ink: when every pixel that shows (alpha >= 1/4) has the alpha-weighted mean
+ * colour within SEAL_INK_TOLERANCE per channel, the colour image is that one pixel and only the
+ * soft mask carries the shape (PDF maps both onto the unit square, so their sizes may differ):
+ * about half the seal's bytes in every document.  Faint edge pixels are left out of the test:
+ * their colour, recovered from premultiplied values, is noise. */
+#define SEAL_INK_TOLERANCE 16
+
+static bool
+one_ink(const unsigned char *rgba, size_t px, unsigned char ink[3])
+{
+    double sum[3] = {0, 0, 0}, wsum = 0;
+    for (size_t i = 0; i < px; i++) {
+        double a = rgba[4 * i + 3];
+        for (int k = 0; k < 3; k++)
+            sum[k] += a * rgba[4 * i + k];
+        wsum += a;
+    }
+    if (wsum <= 0)
+        return false;
+    for (int k = 0; k < 3; k++)
+        ink[k] = (unsigned char)(sum[k] / wsum + 0.5);
+    for (size_t i = 0; i < px; i++) {
+        if (rgba[4 * i + 3] < 64)
+            continue;
+        for (int k = 0; k < 3; k++)
+            if (abs((int)rgba[4 * i + k] - (int)ink[k]) > SEAL_INK_TOLERANCE)
+                return false;
+    }
+    return true;
+}
+
 pdfsig_image *
 pdfsig_image_new(const unsigned char *rgba, int width, int height, tb_err *err)
 {
@@ -438,17 +493,26 @@ pdfsig_image_new(const unsigned char *rgba, int width, int height, tb_err *err)
         return NULL;
     }
     size_t px = (size_t)width * (size_t)height;
-    unsigned char *rgb = tb_xmalloc_array(px, 3), *alpha = tb_xmalloc(px);
-    for (size_t i = 0; i < px; i++) {
-        memcpy(rgb + 3 * i, rgba + 4 * i, 3);
+    unsigned char ink[3], *alpha = tb_xmalloc(px), *rgb = NULL;
+    for (size_t i = 0; i < px; i++)
         alpha[i] = rgba[4 * i + 3];
-    }
     pdfsig_image *im = tb_xcalloc(1, sizeof *im);
     im->width = width;
     im->height = height;
     im->rgb = (tb_buf)TB_BUF_INIT;
     im->alpha = (tb_buf)TB_BUF_INIT;
-    tb_code rc = deflate_into(&im->rgb, rgb, 3 * px, err);
+    tb_code rc;
+    if (one_ink(rgba, px, ink)) {
+        im->rgb_width = im->rgb_height = 1;
+        rc = deflate_into(&im->rgb, ink, 3, err);
+    } else {
+        im->rgb_width = width;
+        im->rgb_height = height;
+        rgb = tb_xmalloc_array(px, 3);
+        for (size_t i = 0; i < px; i++)
+            memcpy(rgb + 3 * i, rgba + 4 * i, 3);
+        rc = deflate_into(&im->rgb, rgb, 3 * px, err);
+    }
     if (rc == TB_OK)
         rc = deflate_into(&im->alpha, alpha, px, err);
     free(rgb);
@@ -1083,7 +1147,7 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
         tb_buf_printf(&upd, "%lld 0 obj\n<< /Type /XObject /Subtype /Image /Width %d /Height %d "
                       "/ColorSpace /DeviceRGB /BitsPerComponent 8 /Interpolate true "
                       "/SMask %lld 0 R /Filter /FlateDecode /Length %zu >>\nstream\n",
-                      img_num, im->width, im->height, mask_num, im->rgb.len);
+                      img_num, im->rgb_width, im->rgb_height, mask_num, im->rgb.len);
         tb_buf_append(&upd, im->rgb.data, im->rgb.len);
         tb_buf_append_str(&upd, "\nendstream\nendobj\n");
         recs[nrecs++] = (xref_rec){mask_num, 0, base + upd.len};
@@ -1123,9 +1187,13 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     const size_t br_at = upd.len;
     tb_buf_printf(&upd, "%*s] /Contents <", BYTERANGE_WIDTH, "");
     const size_t a = base + upd.len - 1; /* the '<' */
-    tb_buf_reserve(&upd, 2 * PDFSIG_CONTENTS_MAX);
-    memset(upd.data + upd.len, '0', 2 * PDFSIG_CONTENTS_MAX);
-    upd.len += 2 * PDFSIG_CONTENTS_MAX;
+    /* A time stamp token's size is the TSA's (its certificates): the whole limit for it. */
+    size_t reserved = f->tsa_url ? PDFSIG_CONTENTS_MAX : s->cms_room;
+    if (reserved > PDFSIG_CONTENTS_MAX)
+        reserved = PDFSIG_CONTENTS_MAX;
+    tb_buf_reserve(&upd, 2 * reserved);
+    memset(upd.data + upd.len, '0', 2 * reserved);
+    upd.len += 2 * reserved;
     tb_buf_append_str(&upd, ">");
     const size_t b = base + upd.len; /* after the '>' */
     tb_buf_append_str(&upd, " >>\nendobj\n");
@@ -1183,10 +1251,10 @@ pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *
     TB_ASSERT(pdf->len == total);
     if ((rc = cms_create(s, pdf->data, a, b, total, f->tsa_url, &der, err)) != TB_OK)
         goto done;
-    if (der.len > PDFSIG_CONTENTS_MAX) {
+    if (der.len > reserved) {
         rc = tb_err_set(err, TB_ELIMIT, "signing: CMS signature of %zu bytes does not fit the "
-                                        "%d bytes reserved in /Contents (certificate chain too "
-                                        "long?)", der.len, PDFSIG_CONTENTS_MAX);
+                                        "%zu bytes reserved in /Contents (certificate chain too "
+                                        "long?)", der.len, reserved);
         goto done;
     }
     tb_buf hex = TB_BUF_INIT;

@@ -16,7 +16,7 @@
 #include <time.h>
 
 enum {
-    PDFSIG_CONTENTS_MAX = 16384,         /* bytes of DER reserved for each CMS in /Contents */
+    PDFSIG_CONTENTS_MAX = 16384,         /* most DER bytes reserved for a CMS in /Contents */
     PDFSIG_MAX_INPUT = 512 * 1024 * 1024, /* largest PDF accepted by pdfsig_sign / _verify */
     PDFSIG_MAX_SIGNATURES = 100          /* signature fields a verified file may have */
 };
@@ -83,8 +83,9 @@ typedef struct pdfsig_field {
 /* Signs the PDF held in pdf in place by appending an incremental update: the signature field +
  * widget (an annotation whose appearance is f->appearance) on page f->page, an updated catalog with
  * /AcroForm (/SigFlags 3, the field appended to /Fields), the updated page with the widget
- * appended to /Annots, the /Sig dictionary with /ByteRange and /Contents (PDFSIG_CONTENTS_MAX
- * bytes reserved), a new xref section and a trailer with /Prev and /ID.  Earlier bytes are never
+ * appended to /Annots, the /Sig dictionary with /ByteRange and /Contents (the
+ * signer's CMS size plus a little, measured when it was loaded; PDFSIG_CONTENTS_MAX bytes with a
+ * time-stamp authority), a new xref section and a trailer with /Prev and /ID.  Earlier bytes are never
  * modified, so signing the output again keeps the first signature valid.
  * Errors (pdf is left unchanged): TB_EINVAL bad field (no such page, bad or duplicate name, bad
  * rectangle, invalid UTF-8); TB_EFORMAT input it cannot parse or update (xref streams,

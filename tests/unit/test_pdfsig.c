@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -940,6 +941,130 @@ test_garbage(void **state)
     pdfsig_signer_free(s);
 }
 
+/* ---- the seal image ------------------------------------------------------------------------- */
+
+#define SEAL_PX 200 /* the seal's pixels; drawn 100 pt wide */
+
+/* A round seal: one ink (229, 0, 0) with an antialiased edge, or two inks (red left half, blue
+ * right half), straight RGBA. */
+static unsigned char *
+seal_rgba(bool two_inks)
+{
+    unsigned char *px = calloc((size_t)SEAL_PX * SEAL_PX, 4);
+    assert_non_null(px);
+    for (int y = 0; y < SEAL_PX; y++)
+        for (int x = 0; x < SEAL_PX; x++) {
+            double d = hypot(x + 0.5 - SEAL_PX / 2.0, y + 0.5 - SEAL_PX / 2.0);
+            double a = d < SEAL_PX / 2.0 - 1 ? 1.0 : d > SEAL_PX / 2.0 ? 0.0 : SEAL_PX / 2.0 - d;
+            unsigned char *o = px + 4 * ((size_t)y * SEAL_PX + (size_t)x);
+            bool blue = two_inks && x >= SEAL_PX / 2;
+            o[0] = blue ? 0 : 229;
+            o[2] = blue ? 200 : 0;
+            o[3] = (unsigned char)(a * 255 + 0.5);
+        }
+    return px;
+}
+
+/* Page 1 of pdf rendered by poppler at 72 dpi (one pixel a point), read back with Cairo. */
+static cairo_surface_t *
+render_page1(const tb_buf *pdf, const char *name)
+{
+    char cmd[1024], png[600];
+    write_file(fx.dir, name, pdf->data, pdf->len);
+    snprintf(cmd, sizeof cmd, "pdftoppm -r 72 -f 1 -l 1 -singlefile -png '%s/%s' '%s/%s'",
+             fx.dir, name, fx.dir, name);
+    assert_int_equal(system(cmd), 0);
+    snprintf(png, sizeof png, "%s/%s.png", fx.dir, name);
+    cairo_surface_t *img = cairo_image_surface_create_from_png(png);
+    assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+    snprintf(cmd, sizeof cmd, "%s/%s", fx.dir, name);
+    unlink(cmd);
+    unlink(png);
+    return img;
+}
+
+static void
+assert_pixel(cairo_surface_t *img, int x, int y, int r, int g, int b)
+{
+    const unsigned char *row =
+        cairo_image_surface_get_data(img) + (size_t)y * (size_t)cairo_image_surface_get_stride(img);
+    uint32_t v = ((const uint32_t *)(const void *)row)[x];
+    int got[3] = {(int)(v >> 16 & 255), (int)(v >> 8 & 255), (int)(v & 255)}, want[3] = {r, g, b};
+    for (int k = 0; k < 3; k++)
+        if (abs(got[k] - want[k]) > 8)
+            fail_msg("pixel (%d, %d) is (%d, %d, %d), expected (%d, %d, %d)", x, y, got[0], got[1],
+                     got[2], r, g, b);
+}
+
+/* A seal of one ink is written as a 1 x 1 colour image under its full-size soft mask; one of two
+ * inks keeps every pixel.  Both must look the same as the pixels given (judged by poppler). */
+static void
+test_seal_image(void **state)
+{
+    (void)state;
+    pdfsig_signer *s = load_signer();
+    tb_buf pdf = TB_BUF_INIT;
+    for (int two = 0; two <= 1; two++) {
+        tb_err err = {0};
+        unsigned char *rgba = seal_rgba(two);
+        pdfsig_image *im = pdfsig_image_new(rgba, SEAL_PX, SEAL_PX, &err);
+        free(rgba);
+        assert_non_null(im);
+        copy_buf(&pdf, &fx.pdf);
+        pdfsig_field f = field(1, "Seal1");
+        f.x_pt = 380, f.y_pt = 82, f.w_pt = 100, f.h_pt = 100;
+        f.appearance = im;
+        assert_int_equal(pdfsig_sign(&pdf, s, &f, &err), TB_OK);
+        pdfsig_image_free(im);
+        assert_true(verify(&pdf, fx.ca).all_valid);
+        char colour[96], mask[96];
+        snprintf(colour, sizeof colour, "/Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB",
+                 two ? SEAL_PX : 1, two ? SEAL_PX : 1);
+        snprintf(mask, sizeof mask, "/Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray",
+                 SEAL_PX, SEAL_PX);
+        assert_non_null(memmem(pdf.data, pdf.len, colour, strlen(colour)));
+        assert_non_null(memmem(pdf.data, pdf.len, mask, strlen(mask)));
+
+        /* The widget spans x 380..480, y 842-182..842-82 from the top. */
+        cairo_surface_t *img = render_page1(&pdf, two ? "two-inks.pdf" : "one-ink.pdf");
+        assert_pixel(img, 415, 710, 229, 0, 0);                       /* left of the centre */
+        assert_pixel(img, 445, 710, two ? 0 : 229, 0, two ? 200 : 0); /* right of it */
+        assert_pixel(img, 383, 663, 255, 255, 255);                   /* a corner: unmasked */
+        assert_pixel(img, 476, 756, 255, 255, 255);                   /* the opposite corner */
+        cairo_surface_destroy(img);
+    }
+    tb_buf_release(&pdf);
+    pdfsig_signer_free(s);
+}
+
+/* /Contents is reserved to the signer's CMS size (about 2 KB for RSA-2048 with one chain
+ * certificate), not to the 16 KB any signer might need: it is paid for twice, as hex, in every
+ * document. */
+static void
+test_contents_reserved(void **state)
+{
+    (void)state;
+    pdfsig_signer *s = load_signer();
+    tb_buf pdf = TB_BUF_INIT;
+    copy_buf(&pdf, &fx.pdf);
+    sign_ok(&pdf, s, 1, "Seal1");
+    const char *br = memmem(pdf.data, pdf.len, "/ByteRange [0 ", 14);
+    assert_non_null(br);
+    unsigned long long a = 0, b = 0;
+    assert_int_equal(sscanf(br + 14, "%llu %llu", &a, &b), 2);
+    assert_true(b > a + 2 && b <= pdf.len);
+    assert_int_equal(pdf.data[a], '<');
+    assert_int_equal(pdf.data[b - 1], '>');
+    size_t hex = (size_t)(b - a - 2), used = hex;
+    while (used > 0 && pdf.data[a + used] == '0') /* DER ends in a non-zero byte here */
+        used--;
+    if (hex > 2 * 4096 || hex - used > 2 * 512)
+        fail_msg("/Contents reserves %zu hex digits for a CMS of about %zu", hex, used);
+    assert_true(verify(&pdf, fx.ca).all_valid);
+    tb_buf_release(&pdf);
+    pdfsig_signer_free(s);
+}
+
 int
 main(void)
 {
@@ -949,6 +1074,7 @@ main(void)
         cmocka_unit_test(test_bad_fields),      cmocka_unit_test(test_structures),
         cmocka_unit_test(test_chain_files),     cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_key_sources),     cmocka_unit_test(test_pades_and_docmdp),
+        cmocka_unit_test(test_seal_image),      cmocka_unit_test(test_contents_reserved),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
