@@ -288,15 +288,6 @@ group_teardown(void **state)
     return 0;
 }
 
-/* Fontconfig (used by Cairo's toy text API) keeps its caches until exit; under
- * -fsanitize=address LeakSanitizer would report them as ours. */
-const char *__lsan_default_suppressions(void);
-const char *
-__lsan_default_suppressions(void)
-{
-    return "leak:libfontconfig.so\n";
-}
-
 /* ---- tests ---------------------------------------------------------------------------------- */
 
 static void
