@@ -840,6 +840,11 @@ typedef struct cell_pos {
     tl_para *text;
     double x, w;
     size_t lines;
+    /* A cell spanning rows of a group that runs over pages is drawn in pieces, one per page:
+     * where its current piece starts, how many of its lines earlier pieces showed. */
+    bool open;
+    double piece_y;
+    size_t shown;
 } cell_pos;
 
 typedef struct table_job {
@@ -876,13 +881,14 @@ cell_box(table_job *j, const cell_pos *c, double y, double h, size_t from, size_
     }
 }
 
-/* Emits the cells that start in rows [r0, r1) with the rows' tops at row_y. */
+/* Emits the cells that start in rows [r0, r1) with the rows' tops at row_y (without the cells
+ * spanning several rows when spans is false: those are drawn in pieces). */
 static void
-emit_rows(table_job *j, size_t r0, size_t r1, const double *row_y)
+emit_rows(table_job *j, size_t r0, size_t r1, const double *row_y, bool spans)
 {
     for (size_t i = 0; i < j->ncells; i++) {
         const cell_pos *c = &j->cells[i];
-        if (c->row < r0 || c->row >= r1)
+        if (c->row < r0 || c->row >= r1 || (!spans && c->rowspan > 1))
             continue;
         double h = 0;
         for (size_t r = c->row; r < c->row + c->rowspan && r < r1; r++)
@@ -891,10 +897,50 @@ emit_rows(table_job *j, size_t r0, size_t r1, const double *row_y)
     }
 }
 
+/* Draws the piece of spanning cell c from its piece_y down to bottom.  The text continues where
+ * the last piece left off; once all of it is shown, each further piece repeats it where it fits
+ * (a 乡镇 name beside its rows on every page), so no page shows rows under a blank cell. */
+static void
+span_piece(table_job *j, cell_pos *c, double bottom)
+{
+    double h = bottom - c->piece_y;
+    if (h <= EPS)
+        return; /* the span moved to the next page before any of its rows was set here */
+    size_t fit = h > 2 * PAD_Y ? (size_t)floor((h - 2 * PAD_Y) / j->line_h + EPS) : 0;
+    size_t from = 0, count = 0;
+    if (c->shown >= c->lines) {
+        count = fit >= c->lines ? c->lines : 0;
+    } else {
+        from = c->shown;
+        count = fit < c->lines - c->shown ? fit : c->lines - c->shown;
+        c->shown += count;
+    }
+    cell_box(j, c, c->piece_y, h, from, count);
+}
+
+/* The last row of the spans open at row q grows, if need be, so that their last piece holds
+ * the lines the earlier pieces could not. */
+static void
+span_fit_last_row(table_job *j, size_t q)
+{
+    for (size_t i = 0; i < j->ncells; i++) {
+        const cell_pos *c = &j->cells[i];
+        if (!c->open || c->row + c->rowspan - 1 != q || c->shown >= c->lines)
+            continue;
+        double need = (double)(c->lines - c->shown) * j->line_h + 2 * PAD_Y;
+        double have = j->t->y - c->piece_y + j->row_h[q];
+        if (need > have)
+            j->row_h[q] += need - have;
+    }
+}
+
 static bool
 table_new_page(table_job *j, double *row_y)
 {
     ts *t = j->t;
+    for (size_t i = 0; i < j->ncells; i++)
+        if (j->cells[i].open)
+            span_piece(j, &j->cells[i], t->y);
     if (!new_page(t, cur(t)->landscape))
         return false;
     cur(t)->fixed = true;
@@ -903,8 +949,11 @@ table_new_page(table_job *j, double *row_y)
         row_y[r] = y;
         y += j->row_h[r];
     }
-    emit_rows(j, 0, j->heads, row_y);
+    emit_rows(j, 0, j->heads, row_y, true);
     t->y = y;
+    for (size_t i = 0; i < j->ncells; i++)
+        if (j->cells[i].open)
+            j->cells[i].piece_y = y;
     return true;
 }
 
@@ -915,7 +964,7 @@ split_row(table_job *j, size_t r, double *row_y)
     ts *t = j->t;
     size_t done = 0, most = 0;
     for (size_t i = 0; i < j->ncells; i++)
-        if (j->cells[i].row == r && j->cells[i].lines > most)
+        if (j->cells[i].row == r && j->cells[i].rowspan == 1 && j->cells[i].lines > most)
             most = j->cells[i].lines;
     while (done < most && !t->failed) {
         double room = block_h(cur(t)) - t->y - 2 * PAD_Y;
@@ -929,7 +978,7 @@ split_row(table_job *j, size_t r, double *row_y)
         double h = (double)take * j->line_h + 2 * PAD_Y;
         for (size_t i = 0; i < j->ncells; i++) {
             cell_pos *c = &j->cells[i];
-            if (c->row != r)
+            if (c->row != r || c->rowspan > 1)
                 continue;
             size_t left = c->lines > done ? c->lines - done : 0;
             cell_box(j, c, t->y, h, done, left < take ? left : take);
@@ -1034,7 +1083,7 @@ table(ts *t, const dt_table *tab)
         table_new_page(&j, row_y);
     else {
         cur(t)->fixed = true;
-        emit_rows(&j, 0, j.heads, row_y);
+        emit_rows(&j, 0, j.heads, row_y, true);
         t->y += head_h;
     }
     /* Row groups: rows tied by rowspans, and a total row with the row above, stay together. */
@@ -1056,21 +1105,37 @@ table(ts *t, const dt_table *tab)
                 if (!table_new_page(&j, row_y))
                     break;
             } else {
-                /* Taller than a page: row by row, and a row taller than a page is split. */
+                /* Taller than a page: row by row, and a row taller than a page is split;
+                 * cells spanning rows are drawn in pieces, one on each page they cross. */
                 for (size_t q = r; q < end && !t->failed; q++) {
                     t->where = &tab->rows[q].origin;
+                    for (size_t i = 0; i < j.ncells; i++)
+                        if (j.cells[i].row == q && j.cells[i].rowspan > 1)
+                            j.cells[i].open = true, j.cells[i].piece_y = t->y;
+                    span_fit_last_row(&j, q);
+                    bool split = false;
                     if (t->y + j.row_h[q] > block_h(cur(t)) + EPS) {
                         if (j.row_h[q] <= block_h(cur(t)) - head_h + EPS) {
                             if (!table_new_page(&j, row_y))
                                 break;
+                            span_fit_last_row(&j, q);
                         } else {
                             split_row(&j, q, row_y);
-                            continue;
+                            split = true;
                         }
                     }
-                    row_y[q] = t->y;
-                    emit_rows(&j, q, q + 1, row_y);
-                    t->y += j.row_h[q];
+                    if (!split) {
+                        row_y[q] = t->y;
+                        emit_rows(&j, q, q + 1, row_y, false);
+                        t->y += j.row_h[q];
+                    }
+                    for (size_t i = 0; i < j.ncells; i++) {
+                        cell_pos *c = &j.cells[i];
+                        if (c->open && c->row + c->rowspan - 1 == q) {
+                            span_piece(&j, c, t->y);
+                            c->open = false;
+                        }
+                    }
                 }
                 r = end;
                 continue;
@@ -1080,7 +1145,7 @@ table(ts *t, const dt_table *tab)
             row_y[q] = t->y;
             t->y += j.row_h[q];
         }
-        emit_rows(&j, r, end, row_y);
+        emit_rows(&j, r, end, row_y, true);
         r = end;
     }
     g_free(cw), g_free(cx), g_free(busy), g_free(j.cells), g_free(j.row_h), g_free(row_y);

@@ -306,6 +306,36 @@ check("tallcell: the long cell runs over several pages, each with the head row r
 inside = all(l["y1"] <= T + BH + 0.5 for p in pgs for l in p if not is_number(l))
 check("tallcell: every line inside the block", inside)
 
+# --- rowspan: a group of rows tied by a spanning cell runs over pages -------------------------
+def words(name):
+    doc = open(f"{work}/{name}.html", encoding="utf-8").read()
+    return [[dict(x0=float(a), y0=float(b), x1=float(c), y1=float(d), text=html.unescape(w))
+             for a, b, c, d, w in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page)]
+            for page in re.findall(r"<page[^>]*>(.*?)</page>", doc, re.S)]
+wp = words("rowspan")
+def column(page, x0_mm, x1_mm):
+    """Words starting in a column, inside the block (punctuation compressed at a line end keeps
+    its full-width box in pdftotext, so a word's right edge may pass the column's by half a
+    character)."""
+    return [w for w in page if L + x0_mm * MM - 1 < w["x0"] < L + x1_mm * MM and w["y1"] < T + BH + 1]
+ids = [[int(w["text"][-4:]) for w in p if re.fullmatch(r"139901SJBG2421\d{4}", w["text"])] for p in wp]
+town_pages = [i for i, p in enumerate(wp, 1) if any(w["text"] == "城关镇" for w in column(p, 0, 22))]
+cg_pages = [i for i, p in enumerate(ids, 1) if any(n <= 50 for n in p)]
+beside = all(any(w["text"] == "城关镇" and min(v["y0"] for v in p if v["text"].startswith("139901")) < w["y0"]
+                 < max(v["y1"] for v in p if v["text"].startswith("139901")) for w in column(p, 0, 22))
+             for i, p in enumerate(wp, 1) if i in cg_pages)
+check("rowspan: 城关镇 (50 rows over pages) is named beside its rows on every page they are on",
+      len(cg_pages) >= 2 and town_pages == cg_pages and beside, f"rows on pages {cg_pages}, name on {town_pages}")
+note = next(l.split(" ", 1)[1].strip() for l in open(summary_path, encoding="utf-8") if l.startswith("rowspan_note "))
+note_pages = [i for i, p in enumerate(wp, 1) if column(p, 99, 156) and any(w["text"] != "备注" and w["text"] != "—" for w in column(p, 99, 156))]
+got = "".join(w["text"] for p in wp for w in sorted(column(p, 99, 156), key=lambda w: (round(w["y0"]), w["x0"]))
+              if w["text"] not in ("备注", "—"))
+check("rowspan: the spanning 备注 continues over the pages, every character once, in order",
+      got == note.replace(" ", "") and len(note_pages) >= 2, f"{len(got)} of {len(note)} characters, on pages {note_pages}")
+inside = all(w["y1"] <= T + BH + 0.5 for p in wp for w in p if not re.fullmatch(r"—|\d+", w["text"]))
+check("rowspan: every cell's text inside the block", inside)
+check("rowspan: every row once, in order", sum(ids, []) == list(range(1, 55)), f"{len(sum(ids, []))} rows")
+
 # --- limits: refusals that name the record and field -----------------------------------------
 for name in ("limit", "hugecell"):
     r = summary.get(name, {}).get("refused", "")

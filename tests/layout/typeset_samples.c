@@ -357,6 +357,54 @@ tall_cell(job *j, tb_arena *a)
     free(bl.b);
 }
 
+/* A table grouped by 乡镇: 城关镇's cell spans 50 rows (more than a page) beside a 备注 cell of
+ * some 40 lines spanning the same rows; 东关街道 spans 4.  Where the group runs over pages, the
+ * 乡镇 name is repeated beside its rows on each page and the 备注 continues where it stopped. */
+static void
+row_spans(job *j, tb_arena *a)
+{
+    static const dt_column cols[] = {{22, DT_ALIGN_CENTER}, {12, DT_ALIGN_CENTER}, {45, DT_ALIGN_LEFT},
+                                     {20, DT_ALIGN_RIGHT}, {0, DT_ALIGN_LEFT}};
+    const int groups[] = {50, 4};
+    const char *towns[] = {"城关镇", "东关街道"};
+    size_t nrows = 1 + 50 + 4;
+    dt_row *r = tb_arena_array(a, nrows, sizeof *r);
+    dt_cell *head = tb_arena_array(a, 5, sizeof *head);
+    const char *heads[] = {"乡镇（街道）", "序号", "图斑编号", "面积（亩）", "备注"};
+    for (int c = 0; c < 5; c++)
+        head[c].text = text(a, heads[c]);
+    r[0] = (dt_row){head, 5, DT_ROW_HEAD, {0}};
+    size_t at = 1;
+    int n = 0;
+    for (int g = 0; g < 2; g++)
+        for (int i = 0; i < groups[g]; i++, n++) {
+            dt_cell *c = tb_arena_array(a, 5, sizeof *c);
+            size_t k = 0;
+            if (i == 0) {
+                c[k].text = text(a, towns[g]);
+                c[k++].rowspan = groups[g];
+            }
+            c[k++].text = text(a, tb_arena_printf(a, "%d", n + 1));
+            c[k++].text = text(a, tb_arena_printf(a, "139901SJBG2421%04d", n + 1));
+            c[k++].text = text(a, tb_arena_printf(a, "%d.%02d", 3 + n % 17, (n * 37) % 100));
+            if (i == 0) {
+                c[k].text = text(a, g == 0 ? long_text(a, 12) : "—");
+                c[k++].rowspan = groups[g];
+            }
+            r[at++] = (dt_row){c, k, DT_ROW_BODY, {0}};
+        }
+    dt_table *t = tb_arena_alloc(a, sizeof *t);
+    *t = (dt_table){cols, 5, r, nrows, 0, false};
+    blocks bl = {.a = a};
+    dt_block *att = add(&bl, DT_ATTACHMENT);
+    att->label = "附件1", att->text = text(a, "违法用地图斑清单（按乡镇）");
+    add(&bl, DT_TABLE)->table = t;
+    dt_doc doc = {.format = DT_FORMAT_PLAIN, .blocks = bl.b, .block_count = bl.n};
+    emit(j, "rowspan", &doc, TB_OK);
+    fprintf(j->summary, "rowspan_note %s\n", long_text(a, 12));
+    free(bl.b);
+}
+
 static void
 over_limit(job *j, tb_arena *a)
 {
@@ -475,6 +523,7 @@ main(int argc, char **argv)
     short_by_one(&j, a);
     cc_three_lines(&j, a);
     tall_cell(&j, a);
+    row_spans(&j, a);
     over_limit(&j, a);
     extras(&j, a);
     upward(&j, a);
