@@ -85,6 +85,7 @@ typedef struct ts {
     size_t npages, cap;
     double y;           /* cursor: points below the block's top on the last page */
     double clear_y;     /* the seal's bottom: what follows (but a 附注) starts below it */
+    double seal_left;   /* the seal's left edge (block-relative), while clear_y is set */
     int limit;
     tl_para **paras;
     size_t nparas, pcap;
@@ -485,9 +486,31 @@ attachment_note(ts *t, const dt_block *b)
     t->annex = false;
 }
 
-/* 附注: in parentheses, indented two characters, on the line below the date. */
+/* Whether line `line` of p ends at a pause: after a space or a stop, before a space, or at the
+ * paragraph's end. */
+static bool
+ends_at_pause(const tl_para *p, size_t line)
+{
+    if (line + 1 >= tl_para_line_count(p))
+        return true;
+    const char *s, *next;
+    size_t len = tl_para_line_text(p, line, &s);
+    tl_para_line_text(p, line + 1, &next);
+    if (len == 0)
+        return true;
+    const char *last = g_utf8_find_prev_char(s, s + len);
+    if (last == NULL)
+        return true;
+    char ch[8] = {0};
+    memcpy(ch, last, (size_t)(s + len - last) < sizeof ch - 1 ? (size_t)(s + len - last) : sizeof ch - 1);
+    return g_unichar_isspace(g_utf8_get_char(last)) || g_unichar_isspace(g_utf8_get_char(next)) ||
+           strstr("，、；：。！？）", ch) != NULL;
+}
+
+/* 附注: in parentheses, indented two characters, on the line below the date; its first line is
+ * first_w wide (the block less the indent, or less what the seal's lower edge takes). */
 static tl_para *
-note_para(ts *t, const dt_block *b)
+note_para(ts *t, const dt_block *b, double first_w)
 {
     size_t n = b->text.count;
     bool wrapped = n && b->text.runs[0].text && strncmp(b->text.runs[0].text, "（", 3) == 0;
@@ -502,17 +525,53 @@ note_para(ts *t, const dt_block *b)
     dt_text text = {runs, k};
     tl_para *p = para(t, &BODY, &text);
     g_free(runs);
-    double w = block_w(cur(t));
-    tl_para_break(p, w - 2 * CELL, w, true);
+    double w = block_w(cur(t)), full = w - 2 * CELL;
+    if (first_w >= full - EPS) {
+        tl_para_break(p, first_w, w, true);
+        return p;
+    }
+    /* A first line cut short by the seal stays ragged, as set by hand (spread over a short
+     * measure, an unbreakable phone number would open every gap), and ends at a pause where
+     * one is within reach, so that a name (王五) is not cut beside the seal. */
+    for (double fw = first_w; fw >= first_w / 2; fw -= CELL / 4) {
+        tl_para_break(p, fw, w, false);
+        if (ends_at_pause(p, 0))
+            return p;
+    }
+    tl_para_break(p, first_w, w, false);
     return p;
+}
+
+/* The width a 附注's first line may take beside a seal whose left edge is at seal_left: it
+ * stops half a character short of the seal, so the seal's lower edge never covers its end. */
+static double
+note_beside_seal(double seal_left)
+{
+    return seal_left - 2 * CELL - CELL / 2;
 }
 
 static void
 note(ts *t, const dt_block *b)
 {
-    double seal_bottom = t->clear_y;
-    t->clear_y = 0; /* the 附注 may sit beside the seal's lower edge */
-    grid_para(t, note_para(t, b), 2 * CELL, 0, block_w(cur(t)), DT_ALIGN_LEFT, BLACK, true);
+    double seal_bottom = t->clear_y, w = block_w(cur(t)), first_w = w - 2 * CELL;
+    t->clear_y = 0;
+    if (seal_bottom > 0) {
+        /* The seal presses on the 署名 and date and reaches below the date: where it reaches
+         * the 附注's first line (its glyphs are centred in the grid line), that line stops
+         * short of it; a seal reaching further down, or leaving too little room, puts the
+         * 附注 below the seal. */
+        const page *pg = cur(t);
+        double slot = slot_at(pg, t->y), pitch = slot_pitch(pg, slot);
+        double inset = (pitch - BODY.size_pt) / 2;
+        if (y_of_slot(pg, slot) + inset < seal_bottom - EPS) {
+            double narrow = note_beside_seal(t->seal_left);
+            if (y_of_slot(pg, slot + 1) + inset < seal_bottom - EPS || narrow < 6 * CELL)
+                t->clear_y = seal_bottom;
+            else
+                first_w = fmin(first_w, narrow);
+        }
+    }
+    grid_para(t, note_para(t, b, first_w), 2 * CELL, 0, w, DT_ALIGN_LEFT, BLACK, true);
     t->clear_y = seal_bottom > t->y ? seal_bottom : 0;
 }
 
@@ -773,8 +832,13 @@ signature(ts *t, const dt_block *b, const dt_block *next)
     }
     double d = units_mm_to_pt(t->opt->seal_diameter_mm > 0 ? t->opt->seal_diameter_mm
                                                              : DEFAULT_SEAL_MM);
-    /* The 附注 below the date belongs with the block. */
-    size_t after = next && next->kind == DT_NOTE ? tl_para_line_count(note_para(t, next)) : 0;
+    double dx = w - 4 * CELL - dw; /* 右空四字 */
+    double seal_left = dx + dw / 2 - d / 2;
+    /* The 附注 below the date belongs with the block (counted with its first line beside the
+     * seal, which takes at least as many lines as note() will). */
+    size_t after = next && next->kind == DT_NOTE
+                       ? tl_para_line_count(note_para(t, next, fmin(w - 2 * CELL, note_beside_seal(seal_left))))
+                       : 0;
     page *pg = cur(t);
     double s = slot_at(pg, t->y);
     if (!sealed_fits(pg, s, pg->pitch, pg->lines, d, after)) {
@@ -794,18 +858,18 @@ signature(ts *t, const dt_block *b, const dt_block *next)
     }
     double pitch = pg->pitch;
     int k = name_offset(pitch, d);
-    double dx = w - 4 * CELL - dw; /* 右空四字 */
     double nx = dx + dw / 2 - nw / 2;
     if (nx + nw > w - CELL)
         nx = w - CELL - nw;
     item *seal = add_item(t, IT_SEAL);
     seal->slot = s;
-    seal->x = dx + dw / 2 - d / 2;
+    seal->x = seal_left;
     seal->w = seal->h = d;
     t->y = y_of_slot(pg, s + k);
     grid_line(t, name, 0, nx, BLACK, false);
     grid_line(t, date, 0, dx, BLACK, false);
     t->clear_y = y_of_slot(pg, s) + pitch / 3 + d;
+    t->seal_left = seal_left;
 }
 
 /* ---- attachments, tables and figures ------------------------------------------------------ */

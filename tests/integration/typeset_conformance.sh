@@ -239,7 +239,7 @@ texts = [l["text"] for l in sorted(body_lines(last), key=lambda l: l["y0"])]
 check("exactnote: the 附件说明 goes over whole, with two body lines above it, onto the seal page",
       int(summary["exactnote"]["seal_page"]) == len(pgs) == 3 and len(texts) >= 8
       and texts[2].startswith("附件：1.") and texts[3].startswith("2.") and texts[0].startswith("本段")
-      and texts[-2].startswith("（联系人"), " | ".join(texts))
+      and any(t.startswith("（联系人") for t in texts[-3:]), " | ".join(texts))
 pages_full("exactnote", pgs, 3)
 n2 = len(body_lines(pgs[1]))
 st = steps_of(pgs[1])
@@ -335,6 +335,20 @@ check("rowspan: the spanning 备注 continues over the pages, every character on
 inside = all(w["y1"] <= T + BH + 0.5 for p in wp for w in p if not re.fullmatch(r"—|\d+", w["text"]))
 check("rowspan: every cell's text inside the block", inside)
 check("rowspan: every row once, in order", sum(ids, []) == list(range(1, 55)), f"{len(sum(ids, []))} rows")
+
+# --- 附注 beside the seal: on the line below the date, never under the seal -------------------
+for name in ("conformance", "exactnote"):
+    sm = summary[name]
+    sp, sx, sw = int(sm["seal_page"]), float(sm["seal_x"]), float(sm["seal_w"])
+    top, bottom = PAGE_H - float(sm["seal_y"]) - sw, PAGE_H - float(sm["seal_y"])
+    page = words(name)[sp - 1]
+    date = [w for w in page if w["text"] == "2024年11月20日"]
+    note = [w for w in page if date and w["y0"] > date[0]["y0"] + 1 and w["y1"] < T + BH + 1]
+    under = [w["text"] for w in note if w["x0"] < sx + sw and w["x1"] > sx and w["y0"] < bottom and w["y1"] > top]
+    first = min((w["y0"] for w in note), default=0)
+    check(f"{name}: the 附注 starts on the line below the date and no word of it lies under the seal",
+          date and note and note[0]["text"].startswith("（") and 0.7 * PITCH < first - date[0]["y0"] < 1.1 * PITCH
+          and not under, f"{len(note)} words, {first - date[0]['y0']:.1f} pt below the date, under the seal: {under}" if date else "no date")
 
 # --- limits: refusals that name the record and field -----------------------------------------
 for name in ("limit", "hugecell"):
