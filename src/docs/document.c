@@ -36,6 +36,142 @@ draw_panel(void *user, cairo_t *cr, const dt_panel *panel, double x, double y, d
     return code;
 }
 
+/* ---- place names kept whole ------------------------------------------------------------------
+ * Body text breaks between any two Han characters, so a line could end in 城关| and the next
+ * start 镇.  The office's place names (its townships and its county) are made unbreakable runs
+ * wherever they occur in the bound text, from the template or the data alike. */
+
+typedef struct place_names {
+    const char **s;
+    size_t n;
+} place_names;
+
+/* The length of the longest name starting at p, 0 if none. */
+static size_t
+name_at(const place_names *nm, const char *p)
+{
+    size_t best = 0;
+    for (size_t i = 0; i < nm->n; i++) {
+        size_t len = strlen(nm->s[i]);
+        if (len > best && strncmp(p, nm->s[i], len) == 0)
+            best = len;
+    }
+    return best;
+}
+
+static dt_text
+keep_names(dt_text in, const place_names *nm, tb_arena *a)
+{
+    size_t found = 0;
+    for (size_t r = 0; r < in.count; r++)
+        if (in.runs[r].text && !(in.runs[r].flags & (DT_RUN_NOBREAK | DT_RUN_BREAK)))
+            for (const char *p = in.runs[r].text; *p; p++)
+                found += name_at(nm, p) > 0;
+    if (found == 0)
+        return in;
+    /* Each name splits its run in at most three. */
+    dt_run *out = tb_arena_array(a, in.count + 2 * found, sizeof *out);
+    size_t k = 0;
+    for (size_t r = 0; r < in.count; r++) {
+        const dt_run *run = &in.runs[r];
+        if (!run->text || (run->flags & (DT_RUN_NOBREAK | DT_RUN_BREAK))) {
+            out[k++] = *run;
+            continue;
+        }
+        const char *from = run->text, *p = run->text;
+        while (*p) {
+            size_t len = name_at(nm, p);
+            if (len == 0) {
+                p++;
+                continue;
+            }
+            if (p > from)
+                out[k++] = (dt_run){tb_arena_strndup(a, from, (size_t)(p - from)), run->flags};
+            out[k++] = (dt_run){tb_arena_strndup(a, p, len), run->flags | DT_RUN_NOBREAK};
+            p += len;
+            from = p;
+        }
+        if (p > from)
+            out[k++] = (dt_run){tb_arena_strndup(a, from, (size_t)(p - from)), run->flags};
+    }
+    return (dt_text){out, k};
+}
+
+static const dt_table *
+keep_names_table(const dt_table *t, const place_names *nm, tb_arena *a)
+{
+    dt_table *c = tb_arena_alloc(a, sizeof *c);
+    *c = *t;
+    dt_row *rows = tb_arena_array(a, t->row_count ? t->row_count : 1, sizeof *rows);
+    for (size_t r = 0; r < t->row_count; r++) {
+        rows[r] = t->rows[r];
+        dt_cell *cells = tb_arena_array(a, t->rows[r].count ? t->rows[r].count : 1, sizeof *cells);
+        for (size_t i = 0; i < t->rows[r].count; i++) {
+            cells[i] = t->rows[r].cells[i];
+            cells[i].text = keep_names(cells[i].text, nm, a);
+        }
+        rows[r].cells = cells;
+    }
+    c->rows = rows;
+    return c;
+}
+
+static const dt_figure *
+keep_names_figure(const dt_figure *f, const place_names *nm, tb_arena *a)
+{
+    dt_figure *c = tb_arena_alloc(a, sizeof *c);
+    *c = *f;
+    dt_panel *panels = tb_arena_array(a, f->panel_count ? f->panel_count : 1, sizeof *panels);
+    for (size_t i = 0; i < f->panel_count; i++) {
+        panels[i] = f->panels[i];
+        panels[i].caption = keep_names(panels[i].caption, nm, a);
+    }
+    c->panels = panels;
+    c->caption = keep_names(f->caption, nm, a);
+    return c;
+}
+
+/* More than one character: a one-character name would only pin single characters. */
+static bool
+several_chars(const char *s)
+{
+    size_t chars = 0;
+    for (; s && *s; s++)
+        chars += ((unsigned char)*s & 0xC0) != 0x80;
+    return chars > 1;
+}
+
+/* Rewrites doc's blocks (copies in a) with the office's place names unbreakable. */
+static void
+keep_place_names(dt_doc *doc, const tpl_office *o, tb_arena *a)
+{
+    place_names nm = {tb_arena_array(a, o->township_count + 1, sizeof *nm.s), 0};
+    for (size_t i = 0; i < o->township_count; i++)
+        if (several_chars(o->townships[i].name))
+            nm.s[nm.n++] = o->townships[i].name;
+    if (several_chars(o->county_name))
+        nm.s[nm.n++] = o->county_name;
+    if (nm.n == 0)
+        return;
+    dt_block *blocks = tb_arena_array(a, doc->block_count ? doc->block_count : 1, sizeof *blocks);
+    for (size_t i = 0; i < doc->block_count; i++) {
+        dt_block *b = &blocks[i];
+        *b = doc->blocks[i];
+        b->text = keep_names(b->text, &nm, a);
+        if (b->item_count) {
+            dt_text *items = tb_arena_array(a, b->item_count, sizeof *items);
+            for (size_t k = 0; k < b->item_count; k++)
+                items[k] = keep_names(b->items[k], &nm, a);
+            b->items = items;
+        }
+        if (b->table)
+            b->table = keep_names_table(b->table, &nm, a);
+        if (b->figure)
+            b->figure = keep_names_figure(b->figure, &nm, a);
+    }
+    doc->blocks = blocks;
+}
+
 tb_code
 docs_typeset_sign(render_ctx *rc, dt_doc *doc, const render_options *opt, const char *docno,
                   const char *verify_code, const char *reason, tb_buf *out, tb_err *err)
@@ -62,7 +198,12 @@ docs_typeset_sign(render_ctx *rc, dt_doc *doc, const render_options *opt, const 
     /* No seal in the page content: it is the signature's appearance (pdfsig_field below). */
     typeset_options topt = {draw_panel, rc, NULL, o->seal_diameter_mm};
     typeset_result res;
+    tb_arena *names = tb_arena_new(0);
+    const dt_block *bound = doc->blocks;
+    keep_place_names(doc, o, names);
     tb_code code = typeset_doc(rc->tf, doc, &topt, out, &res, err);
+    doc->blocks = bound; /* the copies go with their arena */
+    tb_arena_free(names);
     if (code != TB_OK)
         return code;
     pdfsig_field sig = {

@@ -35,6 +35,18 @@ if [ -n "$tuban" ]; then
   for pdf in "$work"/notices/*.pdf; do
     pdftotext -bbox-layout "$pdf" "$work/$(basename "${pdf%.pdf}").html"
   done
+  # Place names at line ends: a paragraph whose first line would end in 城| 关镇 and whose second
+  # would end in 示例| 县 (25 characters after the indent, then the township's name; 22 + 1
+  # characters after it, then the county's).
+  sample_office "$work/placenames"
+  cp -r "$work/office/keys" "$work/placenames/"
+  sed -i 's|  <h1>违法用地图斑情况</h1>|  <p>本段用于检验地名在行末不被拆开的排版效果看看一二三{township.name}和本段用于检验地名在行末不被拆开的排版效果再看一{office.county}的情况。</p>\n&|' \
+    "$work/placenames/notice.xml"
+  SOURCE_DATE_EPOCH=1732060800 "$tuban" render notice --office "$work/placenames" --date 2024-11-20 \
+    --imagery "$src/samples/basemap.tif" --patches "$src/samples/patches.gpkg" --township 139901100 \
+    --out "$work/placenames/out" >/dev/null 2>"$work/placenames.err"
+  check "the place-name notice renders" test $? -eq 0
+  pdftotext -bbox-layout "$work/placenames/out/notice-139901100.pdf" "$work/placenames.html"
 fi
 
 # One Python judge over all documents: each check prints "ok: ..." or "FAIL: ..." and figures.
@@ -396,6 +408,16 @@ for pdf in sorted(glob.glob(f"{notices}/*.pdf")) if notices else []:
     check(f"{name}: the seal page (p{seal_page}) carries body text, its pitch at least 75 % of the grid",
           len(above) >= 2 and st and min(st) >= 0.75 * PITCH - 0.05,
           f"{len(above)} lines above the block, pitch {min(st):.2f}..{max(st):.2f} pt")
+
+# --- place names: the office's townships and county never split at a line end ------------------
+if notices and os.path.exists(f"{work}/placenames.html"):
+    names = ["南湖街道", "城关镇", "西岭镇", "东河乡", "示例县"]
+    lines = [l["text"] for p in pages("placenames") for l in sorted(p, key=lambda l: l["y0"]) if not is_number(l)]
+    split = [(a, b) for a, b in zip(lines, lines[1:]) for n in names for k in range(1, len(n))
+             if a.endswith(n[:k]) and b.startswith(n[k:])]
+    starts = [l for l in lines if l.startswith("城关镇和") or l.startswith("示例县的")]
+    check("placenames: 城关镇 and 示例县, set where a line would end inside them, start the next line whole",
+          not split and len(starts) == 2, f"split: {split}, lines starting with them: {starts}")
 
 # --- upward: 上行文 with 签发人 ---------------------------------------------------------------------
 pgs = pages("upward")
