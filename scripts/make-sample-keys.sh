@@ -21,6 +21,8 @@ umask 077
 # throwaway one, so tests can give several offices, or attackers, the same CA.
 # TUBAN_SAMPLE_KEY_USAGE: the signer's keyUsage (default: digitalSignature, nonRepudiation).
 # TUBAN_SAMPLE_SELF_SIGNED=1: a self-signed signer certificate (for forgery tests).
+# TUBAN_SAMPLE_VALIDITY="<start> <end>" (YYYYMMDDHHMMSSZ): the signer's validity instead (for tests
+# of the time a chain is checked at).
 ca_dir=${TUBAN_SAMPLE_CA:-$tmp/ca}
 [ -z "${TUBAN_SAMPLE_SELF_SIGNED:-}" ] || ca_dir=$tmp/self
 key_usage=${TUBAN_SAMPLE_KEY_USAGE:-critical,digitalSignature,nonRepudiation}
@@ -42,13 +44,14 @@ unique_subject = no
 commonName = supplied
 organizationName = optional
 EOF
-issue() { # csr out extfile [selfsign]
+issue() { # csr out extfile [selfsign] [start end]
   local by=(-cert "$ca_dir/ca.crt")
   [ -z "${4:-}" ] || by=(-selfsign)
-  openssl ca -batch -config "$tmp/ca.cnf" -utf8 -notext -startdate 20200101000000Z \
-    -enddate 20351231235959Z -in "$1" -out "$2" -keyfile "$ca_dir/ca.key" -extfile "$3" \
+  openssl ca -batch -config "$tmp/ca.cnf" -utf8 -notext -startdate "${5:-20200101000000Z}" \
+    -enddate "${6:-20351231235959Z}" -in "$1" -out "$2" -keyfile "$ca_dir/ca.key" -extfile "$3" \
     "${by[@]}" >"$tmp/ca.log" 2>&1 || { cat "$tmp/ca.log" >&2; exit 1; }
 }
+read -r valid_from valid_to <<<"${TUBAN_SAMPLE_VALIDITY:-20200101000000Z 20351231235959Z}"
 if [ ! -f "$ca_dir/ca.key" ] && [ -z "${TUBAN_SAMPLE_SELF_SIGNED:-}" ]; then
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     -subj "/CN=tuban sample CA (throwaway)/O=tuban samples" -keyout "$ca_dir/ca.key" \
@@ -62,12 +65,12 @@ printf 'basicConstraints=CA:FALSE\nkeyUsage=%s\nextendedKeyUsage=emailProtection
 if [ -n "${TUBAN_SAMPLE_SELF_SIGNED:-}" ]; then
   # For tests of forgeries: the signer's certificate signed by its own key (no CA).
   cp "$keys/office.key" "$ca_dir/ca.key"
-  issue "$tmp/office.csr" "$keys/office.crt" "$tmp/ext" selfsign
+  issue "$tmp/office.csr" "$keys/office.crt" "$tmp/ext" selfsign "$valid_from" "$valid_to"
   cp "$keys/office.crt" "$keys/ca.crt"
 else
   cp "$ca_dir/ca.crt" "$keys/ca.crt"
   printf 'authorityKeyIdentifier=keyid\n' >>"$tmp/ext"
-  issue "$tmp/office.csr" "$keys/office.crt" "$tmp/ext"
+  issue "$tmp/office.csr" "$keys/office.crt" "$tmp/ext" "" "$valid_from" "$valid_to"
 fi
 chmod 600 "$keys/office.key"
 chmod 644 "$keys/office.crt" "$keys/ca.crt"

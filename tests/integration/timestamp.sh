@@ -132,6 +132,40 @@ check "countersigned: pdfsig finds both signatures valid" \
   test "$(grep -c "Signature is Valid" <<<"$sig")" -eq 2
 check "countersigned: qpdf --check clean" qpdf --check "$work/counter.pdf"
 
+# --- the time a chain is checked at: the token's genTime when there is one, else /M -----------
+# The signer's certificate is valid in 2024 only.  The document claims /M 2024-11-20 (inside);
+# the local TSA stamps the real time, after 2024.  Without a token the chain holds at /M, though
+# the certificate has expired by now; with one it is checked at genTime, when it had expired.
+y2024=$work/bureau-2024
+sample_office "$y2024"
+TUBAN_SAMPLE_VALIDITY="20240101000000Z 20241231235959Z" \
+  bash "$src/scripts/make-sample-keys.sh" "$y2024" "示例县自然资源局" 2>/dev/null
+check "the 2024-only certificate has expired by now (openssl verify, at the current time)" \
+  bash -c "openssl verify -CAfile '$work/ca/ca.crt' '$y2024/keys/office.crt' 2>&1 | grep -q 'certificate has expired'"
+check "... and held on 2024-11-20 (openssl verify -attime)" \
+  openssl verify -attime 1732060800 -CAfile "$work/ca/ca.crt" "$y2024/keys/office.crt"
+verify_at() { # file
+  "$tuban" verify "$1" --office "$y2024" --trust "$work/trust.pem" >"$work/verify.out" 2>&1
+}
+render "$y2024" --out "$work/y2024-bb"
+verify_at "$work/y2024-bb/notice-139901001.pdf"
+check "B-B (no token): the chain is checked at /M 2024-11-20, valid (exit 0)" test $? -eq 0
+check "... the report names that time" grep -q "signed 2024-11-20 00:00:00Z): valid" "$work/verify.out"
+with_tsa "$y2024" "http://127.0.0.1:$good_port/tsa"
+render "$y2024" --out "$work/y2024-bt"
+check "B-T: signing at /M 2024-11-20 succeeds (the claim is inside the validity)" \
+  test -s "$work/y2024-bt/notice-139901001.pdf"
+verify_at "$work/y2024-bt/notice-139901001.pdf"
+check "B-T: the same signer checked at the token's genTime (after 2024) is refused (exit 1)" \
+  test $? -eq 1
+check "... because the certificate had expired at genTime" \
+  grep -q "does not chain to the trust anchor at the signing time: certificate has expired" \
+  "$work/verify.out"
+check "... the token itself is valid (the time stamp is not what failed)" \
+  bash -c "grep -q 'time-stamped 20[0-9-]* [0-9:]*Z (RFC 3161 token over the signature value, TSA trusted' '$work/verify.out' && ! grep -q 'FAILED: a time stamp' '$work/verify.out'"
+check "... pdfsig still finds the signature itself valid (cryptographically)" \
+  bash -c "pdfsig '$work/y2024-bt/notice-139901001.pdf' 2>&1 | grep -q 'Signature is Valid'"
+
 # --- the TSA fails: nothing is issued ------------------------------------------------------------
 db=$work/tuban.db
 arch=$work/archive/sample-office/2024
