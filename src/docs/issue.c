@@ -22,7 +22,8 @@
 
 struct issuer {
     store *st;
-    char *root, *dir; /* archive root and <root>/<office>/<year> */
+    char *root, *dir; /* archive root and <root>/<rel> */
+    char *rel;        /* <office>/<year>/<机关代字>: one number series, so no two share a name */
     const tpl_office *office;
     char *prefix; /* the kind's 机关代字 */
     int year;
@@ -103,6 +104,19 @@ reconcile(issuer *is, tb_err *err)
     return rc;
 }
 
+/* Whether a 机关代字 can be a folder of the archive as it is (no path separator, nothing hidden
+ * or special, no control characters). */
+static bool
+prefix_is_file_name(const char *s)
+{
+    if (*s == '\0' || *s == '.' || strlen(s) > 200)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
+            return false;
+    return true;
+}
+
 issuer *
 issuer_begin(const char *db_path, const char *archive_root, const tpl_office *o,
              const char *kind, int year, tb_err *err)
@@ -112,9 +126,19 @@ issuer_begin(const char *db_path, const char *archive_root, const tpl_office *o,
     is->prefix = tb_xstrdup(tpl_office_prefix(o, kind));
     is->year = year;
     is->root = tb_xstrdup(archive_root);
-    size_t cap = strlen(archive_root) + strlen(o->id) + 16;
+    if (!prefix_is_file_name(is->prefix)) {
+        tb_err_set(err, TB_EINVAL, "%s/office.xml: <docno-prefix> '%s' (for %s) cannot name an "
+                                   "archive folder: no '/', '\\', control characters or "
+                                   "leading '.'", o->dir ? o->dir : o->id, is->prefix, kind);
+        issuer_end(is);
+        return NULL;
+    }
+    size_t cap = strlen(o->id) + strlen(is->prefix) + 32;
+    is->rel = tb_xmalloc(cap);
+    snprintf(is->rel, cap, "%s/%d/%s", o->id, year, is->prefix);
+    cap += strlen(archive_root);
     is->dir = tb_xmalloc(cap);
-    snprintf(is->dir, cap, "%s/%s/%d", archive_root, o->id, year);
+    snprintf(is->dir, cap, "%s/%s", archive_root, is->rel);
     if ((is->st = store_open(db_path, err)) == NULL ||
         store_issue_begin(is->st, err) != TB_OK || reconcile(is, err) != TB_OK ||
         tb_fs_mkdirs(is->dir, err) != TB_OK) {
@@ -264,13 +288,13 @@ issuer_commit(issuer *is, const char *kind, const char *signer, const issue_doc 
     gmtime_r(&now, &tm);
     strftime(issued_at, sizeof issued_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
     for (size_t i = 0; i < count && rc == TB_OK; i++) {
-        char docno[160], rel[256], hash[65];
+        char docno[160], rel[512], hash[65];
         if (!docno_format(is->prefix, is->year, docs[i].number, docno,
                           sizeof docno)) {
             rc = tb_err_set(err, TB_EINVAL, "issuing: number %d is not valid", docs[i].number);
             break;
         }
-        snprintf(rel, sizeof rel, "%s/%d/%d.pdf", is->office->id, is->year, docs[i].number);
+        snprintf(rel, sizeof rel, "%s/%d.pdf", is->rel, docs[i].number);
         store_reg_entry e = {
             .seq = seq + 1, .office = is->office->id, .year = is->year,
             .prefix = is->prefix, .number = docs[i].number, .docno = docno,
@@ -311,6 +335,7 @@ issuer_end(issuer *is)
     }
     free(is->root);
     free(is->dir);
+    free(is->rel);
     free(is->prefix);
     free(is);
 }
@@ -386,7 +411,9 @@ check_entry(void *user, const store_reg_entry *e)
     return true;
 }
 
-/* Reports files under the root that no entry registers (two levels: <office>/<year>/). */
+/* Reports files under the root that no entry registers: <office>/<year>/<机关代字>/<n>.pdf, and
+ * <office>/<year>/<n>.pdf of archives made before the 机关代字 had its folder (their entries
+ * keep that path, so they stay checkable). */
 static void
 check_unregistered(checker *c, const char *rel, int depth)
 {
@@ -406,7 +433,7 @@ check_unregistered(checker *c, const char *rel, int depth)
         struct stat st;
         if (stat(full, &st) != 0)
             continue;
-        if (S_ISDIR(st.st_mode) && depth < 2)
+        if (S_ISDIR(st.st_mode) && depth < 3)
             check_unregistered(c, sub, depth + 1);
         else if (!tb_strset_has(c->paths, sub))
             problem(c, "archive: %s is not in the registry", full);

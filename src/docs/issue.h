@@ -25,7 +25,9 @@
 typedef struct issuer issuer;
 
 /* Begins an issue of office o's documents of `kind` (which picks the 机关代字) dated in
- * `year`, archiving under archive_root (created if missing).  Returns NULL with err set. */
+ * `year`, archiving under archive_root (created if missing) as <office>/<year>/<机关代字>/<n>.pdf:
+ * one folder per number series.  A 机关代字 that cannot be a folder name is refused.  Returns
+ * NULL with err set. */
 issuer *issuer_begin(const char *db_path, const char *archive_root, const tpl_office *o,
                      const char *kind, int year, tb_err *err);
 

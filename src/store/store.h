@@ -173,7 +173,8 @@ typedef struct store_reg_entry {
     const char *patches;  /* the patch ids, comma-separated */
     const char *signer;   /* the signer certificate's CN */
     const char *issued_at; /* ISO 8601 UTC */
-    const char *path;     /* relative to the archive root: <office>/<year>/<number>.pdf */
+    const char *path;     /* relative to the archive root: <office>/<year>/<机关代字>/<n>.pdf
+                           * (older archives: <office>/<year>/<n>.pdf) */
     const char *sha256;   /* of the final file */
     const char *code;     /* verification code printed on the document */
     const char *prev_hash, *entry_hash;

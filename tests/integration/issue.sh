@@ -14,7 +14,7 @@ sample_office "$office"
 bash "$src/scripts/make-sample-keys.sh" "$office" 2>/dev/null
 export SOURCE_DATE_EPOCH=1732060800
 db=$work/tuban.db
-arch=$work/archive/sample-office/2024
+arch=$work/archive/sample-office/2024/示自然资发
 issue_cmd=("$tuban" render notice --office "$office" --imagery "$src/samples/basemap.tif"
            --date 2024-11-20 --patches "$src/samples/patches.gpkg" --jobs 1 --db "$db")
 issue() { "${issue_cmd[@]}" "$@"; }

@@ -17,7 +17,7 @@ export SOURCE_DATE_EPOCH=1742860800
 db=$work/tuban.db
 sample_store "$db"
 check "the sample store with its history is made" test $? -eq 0
-arch=$work/archive/sample-office/2025
+arch=$work/archive/sample-office/2025/示自然资发
 render() { "$tuban" render "$1" --office "$office" --imagery "$src/samples/basemap.tif" --db "$db" \
            --jobs 2 "${@:2}"; }
 rows() { sqlite3 "$db" "SELECT count(*) FROM registry"; }
@@ -129,4 +129,78 @@ check "archive check is still clean" "$tuban" archive check --db "$db"
   --first-number 41 --out "$work/file" >/dev/null 2>&1
 check "a patch file without --db renders with --first-number (示自然资发〔2025〕41号)" \
   grep -q '示自然资发〔2025〕41号' <(pdftotext "$work/file/notice-139901001.pdf" - | tr -d ' \n')
+# --- the archive path carries the 机关代字: two kinds with their own prefixes in one year ----------
+# Both series start at 1 in 2025; before, both went to <office>/2025/1.pdf and the second
+# overwrote the first.
+office2=$work/office2
+sample_office "$office2"
+cp -r "$office/keys" "$office2/"
+sed -i 's|  <docno-prefix>示自然资发</docno-prefix>|&\n  <docno-prefix kind="monthly">示自然资月</docno-prefix>|' "$office2/office.xml"
+db2=$work/two.db
+sample_store "$db2"
+root2=$work/archive
+render2() { "$tuban" render "$1" --office "$office2" --imagery "$src/samples/basemap.tif" --db "$db2" \
+            --jobs 2 "${@:2}"; }
+render2 notice --date 2025-03-25 >"$work/p-notice" 2>"$work/err"
+check "two prefixes: the notices are issued" test $? -eq 0
+render2 monthly --month 2025-03 --date 2025-03-25 >"$work/p-monthly" 2>"$work/err"
+check "two prefixes: the 月报 are issued" test $? -eq 0
+check "two prefixes: each kind's series starts at 1 (示自然资发 1-3, 示自然资月 1-4)" test "$(sqlite3 "$db2" "SELECT group_concat(prefix || number, ' ') FROM (SELECT prefix, number FROM registry ORDER BY seq)")" = "示自然资发1 示自然资发2 示自然资发3 示自然资月1 示自然资月2 示自然资月3 示自然资月4"
+check "two prefixes: number 1 of each kind has its own file" test "$(head -1 "$work/p-notice")" = "$root2/sample-office/2025/示自然资发/1.pdf" -a "$(head -1 "$work/p-monthly")" = "$root2/sample-office/2025/示自然资月/1.pdf"
+check "two prefixes: no two registry entries share a path" \
+  test "$(sqlite3 "$db2" "SELECT count(DISTINCT path) = count(*) FROM registry")" = 1
+check "two prefixes: notice 1 is still the notice 示自然资发〔2025〕1号" \
+  grep -q '示自然资发〔2025〕1号' <(pdftotext "$root2/sample-office/2025/示自然资发/1.pdf" - | tr -d ' \n')
+check "two prefixes: 月报 1 is 示自然资月〔2025〕1号" \
+  grep -q '示自然资月〔2025〕1号' <(pdftotext "$root2/sample-office/2025/示自然资月/1.pdf" - | tr -d ' \n')
+check "two prefixes: archive check clean (every file's hash equals its entry's)" \
+  "$tuban" archive check --db "$db2"
+check "two prefixes: verify --db finds 月报 1's entry" \
+  "$tuban" verify "$root2/sample-office/2025/示自然资月/1.pdf" --office "$office2" --db "$db2"
+
+# An archive made before the prefix had its folder (<office>/<year>/<n>.pdf) stays checkable: its
+# entries keep their path.  The entry is appended here as the old version wrote it, its hash
+# computed in python (the chain's published format, issue.c issue_entry_hash).
+mkdir -p "$root2/sample-office/2024"
+cp "$work/out-notice/notice-139901100.pdf" "$root2/sample-office/2024/1.pdf"
+python3 - "$db2" "$root2/sample-office/2024/1.pdf" <<'PY'
+import hashlib, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+seq, prev = db.execute('SELECT seq, entry_hash FROM registry ORDER BY seq DESC LIMIT 1').fetchone()
+sha = hashlib.sha256(open(sys.argv[2], 'rb').read()).hexdigest()
+e = dict(seq=seq + 1, office='sample-office', year=2024, prefix='示自然资发', number=1,
+         docno='示自然资发〔2024〕1号', kind='notice', patches='139901SJBG24210002',
+         signer='示例县自然资源局', issued_at='2024-11-20T00:00:00Z', path='sample-office/2024/1.pdf',
+         sha256=sha, code='AAAA-BBBB-CCCC', prev_hash=prev)
+fields = [e['prev_hash'], str(e['seq']), e['office'], str(e['year']), e['prefix'], str(e['number']),
+          e['docno'], e['kind'], e['patches'], e['signer'], e['issued_at'], e['path'], e['sha256'],
+          e['code']]
+e['entry_hash'] = hashlib.sha256('\x1f'.join(['tuban-registry-1'] + fields).encode()).hexdigest()
+db.execute('INSERT INTO registry (%s) VALUES (%s)' % (', '.join(e), ', '.join('?' * len(e))),
+           list(e.values()))
+db.execute("INSERT INTO docno_counter (office, year, prefix, last) VALUES ('sample-office', 2024, '示自然资发', 1)")
+db.commit()
+PY
+check "old layout: archive check is clean with an entry at <office>/<year>/<n>.pdf" \
+  "$tuban" archive check --db "$db2"
+"$tuban" render notice --office "$office2" --imagery "$src/samples/basemap.tif" --db "$db2" \
+  --patches "$src/samples/patches.gpkg" --date 2024-11-21 --township 139901100 >"$work/p-2024" \
+  2>"$work/err"
+check "old layout: the next 2024 number goes into the prefix's folder (示自然资发/2.pdf)" \
+  test "$(cat "$work/p-2024")" = "$root2/sample-office/2024/示自然资发/2.pdf"
+check "old layout: the old file is left as it was" cmp -s "$work/out-notice/notice-139901100.pdf" \
+  "$root2/sample-office/2024/1.pdf"
+check "old layout: archive check is clean over both layouts" "$tuban" archive check --db "$db2"
+printf x >>"$root2/sample-office/2024/1.pdf"
+"$tuban" archive check --db "$db2" >"$work/check" 2>&1
+check "old layout: a changed old file is named by archive check (exit 1)" \
+  bash -c "[ $? -eq 1 ] && grep -q 'sample-office/2024/1.pdf.*differs' '$work/check'"
+# A 机关代字 that cannot be a folder name is refused before anything is rendered.
+sed -i 's|<docno-prefix kind="monthly">示自然资月</docno-prefix>|<docno-prefix kind="monthly">../月</docno-prefix>|' "$office2/office.xml"
+before=$(sqlite3 "$db2" "SELECT count(*) FROM registry")
+render2 monthly --month 2025-03 --date 2025-03-25 >/dev/null 2>"$work/err"
+check "a 机关代字 with a path in it: exit 2" test $? -eq 2
+check "… naming office.xml and the prefix" grep -q "office.xml: <docno-prefix> '../月'" "$work/err"
+check "… nothing registered, nothing written beside the archive" bash -c "
+  [ \$(sqlite3 '$db2' 'SELECT count(*) FROM registry') = $before ] && [ ! -e '$root2/sample-office/月' ]"
 finish

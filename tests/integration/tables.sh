@@ -21,7 +21,7 @@ out=$work/out
   >"$work/paths" 2>"$work/err"
 check "render tables exits 0" test $? -eq 0
 check "it prints the archived tables, then tables.pdf and tables.xlsx in --out" \
-  test "$(sed "s|^$work/archive/sample-office/2025/[0-9]*\.pdf\$|ARCHIVED|" "$work/paths" | tr '\n' ' ')" = "ARCHIVED $out/tables.pdf $out/tables.xlsx "
+  test "$(sed "s|^$work/archive/sample-office/2025/示自然资发/[0-9]*\.pdf\$|ARCHIVED|" "$work/paths" | tr '\n' ' ')" = "ARCHIVED $out/tables.pdf $out/tables.xlsx "
 check "qpdf --check is clean" qpdf --check "$out/tables.pdf"
 check "the tables are set turned on their pages (GB/T 9704 横排表格: the title runs up the page)" python3 -c "
 import re, subprocess, sys

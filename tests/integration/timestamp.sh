@@ -168,7 +168,7 @@ check "... pdfsig still finds the signature itself valid (cryptographically)" \
 
 # --- the TSA fails: nothing is issued ------------------------------------------------------------
 db=$work/tuban.db
-arch=$work/archive/sample-office/2024
+arch=$work/archive/sample-office/2024/示自然资发
 issue() { render "$1" --db "$db"; }
 down=$work/bureau-down
 cp -r "$office" "$down"

@@ -327,7 +327,7 @@ curl -s -o /dev/null -H "Authorization: Bearer $tok_a" -H 'Idempotency-Key: cras
 check "killed (SIGKILL) after the rename, before the commit" test $? -eq 137
 next_no=$((reg_n + 1))
 check "at the kill: $next_no.pdf in the archive, unregistered" bash -c "
-  [ -f '$work/data/archive/office-a/2024/$next_no.pdf' ] &&
+  [ -f '$work/data/archive/office-a/2024/示自然资发/$next_no.pdf' ] &&
   [ \$(sqlite3 '$work/data/tuban.db' 'SELECT count(*) FROM registry WHERE year = 2024') = $reg_n ]"
 started
 for _ in $(seq 1 300); do
@@ -336,7 +336,7 @@ for _ in $(seq 1 300); do
 done
 check "after restart the item is issued with the same number and file" test "$(sql "
   SELECT i.number || ' ' || i.file FROM job_item i JOIN job j ON j.id = i.job_id
-  WHERE j.idempotency_key = 'crash-renamed' AND i.state = 'done'")" = "$next_no $work/data/archive/office-a/2024/$next_no.pdf"
+  WHERE j.idempotency_key = 'crash-renamed' AND i.state = 'done'")" = "$next_no $work/data/archive/office-a/2024/示自然资发/$next_no.pdf"
 call $tok_a POST /v1/documents -H 'Idempotency-Key: crash-renamed' \
   -d '{"kind":"notice","batch":"2024","township":"139901201","date":"2024-12-04"}'
 check "the retried request returns that document (200, same number)" \
