@@ -110,6 +110,8 @@ typedef struct tables_input {
     const stats_monthly *monthly;
     const stats_classification *const *township_classes; /* monthly->township_count */
     const stats_classification *county_class;
+    const patch *const *patches; /* every patch, by township and id: one 登记卡 each */
+    size_t patch_count;
     int year;
 } tables_input;
 

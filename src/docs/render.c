@@ -276,8 +276,8 @@ plan_tables(const render_ctx *rc, const render_request *req, const render_input 
         classes[t] = stats_classify(now + at, end - at, out->arena);
         at = end;
     }
-    out->tables = (tables_input){m, classes, stats_classify(now, set->count, out->arena),
-                                 year ? year : req->opt.date.year};
+    out->tables = (tables_input){m, classes, stats_classify(now, set->count, out->arena), now,
+                                 set->count, year ? year : req->opt.date.year};
     doc_plan *p = plans_add(out);
     const char *dir = req->out_dir ? req->out_dir : "";
     size_t len = strlen(dir) + 16;

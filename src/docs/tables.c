@@ -1,7 +1,8 @@
-/* The statistical tables (违法用地数据汇总表, 违法用地分类统计表): one sealed PDF on landscape pages
- * and an XLSX workbook written from the very dt_tables the PDF sets, so both state the same
- * numbers.  Figures: stats_monthly_compute at the date (counts and areas per township) and
- * stats_classify (违法类型 rows and the ratios), once per run. */
+/* The statistical tables (违法用地数据汇总表, 违法用地分类统计表, 变化图斑情况统计表, the
+ * 新增农村乱占耕地建房 list, one 土地卫片地块核查情况登记卡 per patch): one sealed PDF on landscape
+ * pages and an XLSX workbook written from the very dt_tables the PDF sets, so both state the same
+ * numbers.  Figures: stats_monthly_compute at the date (counts and areas per township, by
+ * 合法性判定) and stats_classify (违法类型 rows and the ratios), once per run. */
 #include "tb_features.h"
 
 #include "docs_int.h"
@@ -23,21 +24,31 @@ plain_text(const dt_text *t, tb_arena *a)
     return s;
 }
 
-/* One sheet per table of an attachment, named by the attachment's title. */
+/* One sheet per attachment, named by its title, with the attachment's tables one below the other
+ * (the 登记卡 attachment holds one table per patch). */
 static tb_code
 write_workbook(const dt_doc *doc, const char *path, char **tmp, tb_arena *a, tb_err *err)
 {
     xlsx_sheet *sheets = tb_arena_array(a, doc->block_count + 1, sizeof *sheets);
-    size_t n = 0;
+    const dt_table **more = tb_arena_array(a, doc->block_count + 1, sizeof *more);
+    size_t n = 0, m = 0;
     const dt_block *attachment = NULL;
+    xlsx_sheet *sheet = NULL; /* the current attachment's, once it has a table */
     for (size_t i = 0; i < doc->block_count; i++) {
         const dt_block *b = &doc->blocks[i];
-        if (b->kind == DT_ATTACHMENT)
+        if (b->kind == DT_ATTACHMENT) {
             attachment = b;
-        else if (b->kind == DT_TABLE && attachment) {
+            sheet = NULL;
+        } else if (b->kind == DT_TABLE && attachment && sheet) {
+            if (sheet->more == NULL)
+                sheet->more = more + m;
+            more[m++] = b->table;
+            sheet->more_count++;
+        } else if (b->kind == DT_TABLE && attachment) {
             const char *title = plain_text(&attachment->text, a);
-            sheets[n++] = (xlsx_sheet){title, title, b->table,
-                                       attachment->orientation == DT_LANDSCAPE};
+            sheet = &sheets[n++];
+            *sheet = (xlsx_sheet){title, title, b->table,
+                                  attachment->orientation == DT_LANDSCAPE, NULL, 0};
         }
     }
     if (n == 0)
@@ -67,8 +78,16 @@ tables_render(render_ctx *rc, const tables_input *in, const render_options *opt,
         classes[i] = docdata_class(&in->county_class->rows[i], a);
     office_data *od = tb_arena_alloc(a, sizeof *od);
     *od = tpl_office_data(o, "tables");
+    tv_value *cards = tb_arena_array(a, in->patch_count + 1, sizeof *cards);
+    tv_value *rural = tb_arena_array(a, in->patch_count + 1, sizeof *rural);
+    size_t n_rural = 0;
+    for (size_t i = 0; i < in->patch_count; i++) {
+        cards[i] = docdata_patch(in->patches[i], a);
+        if (in->patches[i]->rural_housing)
+            rural[n_rural++] = cards[i];
+    }
     static const char *const order[] = {"office", "date", "docno", "year", "townships",
-                                        "county", "classes"};
+                                        "county", "classes", "patches", "rural_housing"};
     tv_value values[] = {
         docdata_office(rc->office_type, od, a),
         tv_date(m->cutoff),
@@ -77,6 +96,8 @@ tables_render(render_ctx *rc, const tables_input *in, const render_options *opt,
         tv_list(rows, m->township_count),
         docdata_area(&m->county, in->county_class, a),
         tv_list(classes, in->county_class->row_count),
+        tv_list(cards, in->patch_count),
+        tv_list(rural, n_rural),
     };
     tv_value data =
         docs_record(rc->tables_type, order, values, sizeof order / sizeof order[0], a);

@@ -158,7 +158,8 @@ static const tv_type overdue_list_type = {.kind = TV_LIST, .item = &docdata_patc
 enum {
     GF_CODE, GF_NAME, GF_ILLEGAL, GF_CONSTRUCTION, GF_RECTIFIED, GF_RECTIFIED_MONTH, GF_FARM,
     GF_FARM_MONTH, GF_GREEN, GF_GREEN_MONTH, GF_APPROVED, GF_APPROVED_MONTH, GF_MINERAL,
-    GF_MINERAL_MONTH, GF_OVERDUE, GF_OVERDUE_PATCHES, GF_SHARE, GF_NFIELDS
+    GF_MINERAL_MONTH, GF_CHANGED, GF_LEGAL, GF_OTHER, GF_UNJUDGED, GF_RURAL, GF_OVERDUE,
+    GF_OVERDUE_PATCHES, GF_SHARE, GF_NFIELDS
 };
 static const tv_field progress_fields[GF_NFIELDS] = {
     [GF_CODE] = {"code", S, "township code (absent for the county)"},
@@ -175,6 +176,11 @@ static const tv_field progress_fields[GF_NFIELDS] = {
     [GF_APPROVED_MONTH] = {"approved_month", T, "补办手续 this month"},
     [GF_MINERAL] = {"mineral", T, "矿产 cases handled"},
     [GF_MINERAL_MONTH] = {"mineral_month", T, "矿产 cases this month"},
+    [GF_CHANGED] = {"changed", T, "every patch (变化图斑), whatever its 合法性判定"},
+    [GF_LEGAL] = {"legal", T, "合法用地 patches"},
+    [GF_OTHER] = {"other", T, "其他用地 patches"},
+    [GF_UNJUDGED] = {"unjudged", T, "patches not yet judged (no PDJG)"},
+    [GF_RURAL] = {"rural_housing", T, "新增农村乱占耕地建房 patches (SFNCLZGDJF)"},
     [GF_OVERDUE] = {"overdue", T, "deadline passed, not rectified"},
     [GF_OVERDUE_PATCHES] = {"overdue_patches", &overdue_list_type, "those patches, by id"},
     [GF_SHARE] = {"rectified_share", N, "rectified / illegal by count (0 when none)"},
@@ -218,7 +224,7 @@ docdata_tables_type(const tv_type *office_type, tb_arena *a)
 {
     static const tv_type area_list = {.kind = TV_LIST, .item = &docdata_area_type};
     static const tv_type class_list = {.kind = TV_LIST, .item = &docdata_class_type};
-    tv_field *f = tb_arena_array(a, 7, sizeof *f);
+    tv_field *f = tb_arena_array(a, 9, sizeof *f);
     f[0] = (tv_field){"office", office_type, "the issuing office"};
     f[1] = (tv_field){"date", D, "the tables' date (the state of the patches at its end)"};
     f[2] = (tv_field){"docno", S, "发文字号 (empty for a 样稿)"};
@@ -226,8 +232,11 @@ docdata_tables_type(const tv_type *office_type, tb_arena *a)
     f[4] = (tv_field){"townships", &area_list, "every township, by code"};
     f[5] = (tv_field){"county", &docdata_area_type, "the county"};
     f[6] = (tv_field){"classes", &class_list, "the county's 违法类型 rows"};
+    f[7] = (tv_field){"patches", &overdue_list_type, "every patch, by township and id (登记卡)"};
+    f[8] = (tv_field){"rural_housing", &overdue_list_type,
+                      "the 新增农村乱占耕地建房 patches (SFNCLZGDJF), by township and id"};
     tv_type *t = tb_arena_alloc(a, sizeof *t);
-    *t = (tv_type){TV_RECORD, "tables", f, 7, NULL};
+    *t = (tv_type){TV_RECORD, "tables", f, 9, NULL};
     return t;
 }
 
@@ -382,6 +391,8 @@ docdata_progress(const stats_progress *p, tb_arena *a)
         [GF_GREEN] = &p->restored_green, [GF_GREEN_MONTH] = &p->restored_green_month,
         [GF_APPROVED] = &p->approved, [GF_APPROVED_MONTH] = &p->approved_month,
         [GF_MINERAL] = &p->mineral, [GF_MINERAL_MONTH] = &p->mineral_month,
+        [GF_CHANGED] = &p->changed, [GF_LEGAL] = &p->legal, [GF_OTHER] = &p->other,
+        [GF_UNJUDGED] = &p->unjudged, [GF_RURAL] = &p->rural_housing,
         [GF_OVERDUE] = &p->overdue,
     };
     for (size_t i = GF_ILLEGAL; i <= GF_OVERDUE; i++)

@@ -64,9 +64,11 @@ const tv_type *docdata_notice_type(const tv_type *office_type, tb_arena *a);
 extern const tv_type docdata_tally_type, docdata_progress_type, docdata_chart_type;
 const tv_type *docdata_monthly_type(const tv_type *office_type, tb_arena *a);
 
-/* The statistical tables' data (违法用地数据汇总表, 违法用地分类统计表): office, date, year,
- * townships (list of area: code, name, progress, ratios), county (area), classes (the county's
- * 违法类型 rows, 未批先用 split).  Ratios are stats_classify's; absent where the data does not
+/* The statistical tables' data (违法用地数据汇总表, 违法用地分类统计表, 变化图斑情况统计表,
+ * 新增农村乱占耕地建房图斑清单, 土地卫片地块核查情况登记卡): office, date, docno, year, townships
+ * (list of area: code, name, progress, ratios), county (area), classes (the county's 违法类型
+ * rows, 未批先用 split), patches (every patch, for the cards), rural_housing (the SFNCLZGDJF
+ * patches).  Ratios are stats_classify's; absent where the data does not
  * allow (no 新增建设用地, no 立案查处 case). */
 extern const tv_type docdata_ratios_type, docdata_area_type, docdata_class_type;
 const tv_type *docdata_tables_type(const tv_type *office_type, tb_arena *a);

@@ -92,6 +92,15 @@ is_mineral(const patch *p)
 static void
 progress_add(stats_progress *g, const patch *p, const patch *before, cn_date cutoff)
 {
+    tally_add(&g->changed, p);
+    if (p->rural_housing)
+        tally_add(&g->rural_housing, p);
+    if (p->legality == LEGALITY_LEGAL)
+        tally_add(&g->legal, p);
+    else if (p->legality == LEGALITY_OTHER)
+        tally_add(&g->other, p);
+    else if (p->legality == LEGALITY_UNKNOWN)
+        tally_add(&g->unjudged, p);
     if (p->legality == LEGALITY_LEGAL || p->legality == LEGALITY_ILLEGAL)
         tally_add(&g->construction, p);
     if (p->legality != LEGALITY_ILLEGAL)

@@ -30,6 +30,9 @@ typedef struct stats_progress {
     stats_tally approved, approved_month;             /* 补办手续 completed */
     stats_tally mineral, mineral_month;               /* 矿产 cases handled (rectified) */
     stats_tally rectified_month;
+    /* 变化图斑情况统计表: every patch of the batch (变化图斑) by 合法性判定, and the 新增农村乱占
+     * 耕地建房 ones (SFNCLZGDJF) counted apart */
+    stats_tally changed, legal, other, unjudged, rural_housing;
     stats_tally overdue;      /* deadline before the cut-off, not rectified */
     const patch **overdue_patches; /* overdue.count entries, by id */
     double rectified_share;   /* rectified / illegal by count; 0 when none illegal */

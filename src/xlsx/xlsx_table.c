@@ -142,32 +142,15 @@ format_for(lxw_workbook *wb, fmt_cache *fc, bool bold, dt_align align, const xls
     return f;
 }
 
+/* Writes table t into ws from row row0; *head_rows gets the number of its leading head rows. */
 static tb_code
-write_sheet(lxw_workbook *wb, const xlsx_sheet *s, fmt_cache *fc, tb_err *err)
+write_table(lxw_workbook *wb, lxw_worksheet *ws, const xlsx_sheet *s, const dt_table *t,
+            lxw_row_t row0, fmt_cache *fc, size_t *head_rows_out, tb_err *err)
 {
-    const dt_table *t = s->table;
-    lxw_worksheet *ws = workbook_add_worksheet(wb, s->name);
-    if (ws == NULL)
-        return tb_err_set(err, TB_EINVAL, "xlsx: sheet '%s': bad or duplicate name", s->name);
-    if (s->landscape)
-        worksheet_set_landscape(ws);
-    worksheet_set_paper(ws, 9); /* A4 */
-    size_t ncols = t->column_count;
-    for (size_t c = 0; c < ncols; c++)
-        worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c,
-                             t->columns[c].width_mm > 0 ? t->columns[c].width_mm / 2.0 : 12, NULL);
-    lxw_row_t row0 = 0;
-    if (s->title) {
-        lxw_format *tf = workbook_add_format(wb);
-        format_set_bold(tf);
-        format_set_font_size(tf, 16);
-        format_set_align(tf, LXW_ALIGN_CENTER);
-        if (ncols > 1)
-            worksheet_merge_range(ws, 0, 0, 0, (lxw_col_t)(ncols - 1), s->title, tf);
-        else
-            worksheet_write_string(ws, 0, 0, s->title, tf);
-        row0 = 1;
-    }
+    size_t ncols = s->table->column_count;
+    if (t->column_count > ncols)
+        return tb_err_set(err, TB_EINVAL, "xlsx: sheet '%s': a table has more columns than the "
+                                          "first", s->name);
     /* busy[c]: the first table row at which column c is free again (rowspans). */
     size_t *busy = tb_xcalloc(ncols + 1, sizeof *busy);
     tb_buf text = TB_BUF_INIT;
@@ -208,10 +191,51 @@ write_sheet(lxw_workbook *wb, const xlsx_sheet *s, fmt_cache *fc, tb_err *err)
             c += cs;
         }
     }
-    if (head_rows)
-        worksheet_repeat_rows(ws, row0, (lxw_row_t)(row0 + head_rows - 1));
     tb_buf_release(&text);
     free(busy);
+    *head_rows_out = head_rows;
+    return code;
+}
+
+static tb_code
+write_sheet(lxw_workbook *wb, const xlsx_sheet *s, fmt_cache *fc, tb_err *err)
+{
+    const dt_table *t = s->table;
+    lxw_worksheet *ws = workbook_add_worksheet(wb, s->name);
+    if (ws == NULL)
+        return tb_err_set(err, TB_EINVAL, "xlsx: sheet '%s': bad or duplicate name", s->name);
+    if (s->landscape)
+        worksheet_set_landscape(ws);
+    worksheet_set_paper(ws, 9); /* A4 */
+    size_t ncols = t->column_count;
+    for (size_t c = 0; c < ncols; c++)
+        worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c,
+                             t->columns[c].width_mm > 0 ? t->columns[c].width_mm / 2.0 : 12, NULL);
+    lxw_row_t row0 = 0;
+    if (s->title) {
+        lxw_format *tf = workbook_add_format(wb);
+        format_set_bold(tf);
+        format_set_font_size(tf, 16);
+        format_set_align(tf, LXW_ALIGN_CENTER);
+        if (ncols > 1)
+            worksheet_merge_range(ws, 0, 0, 0, (lxw_col_t)(ncols - 1), s->title, tf);
+        else
+            worksheet_write_string(ws, 0, 0, s->title, tf);
+        row0 = 1;
+    }
+    size_t head_rows = 0;
+    tb_code code = write_table(wb, ws, s, t, row0, fc, &head_rows, err);
+    row0 += (lxw_row_t)t->row_count + 1;
+    for (size_t k = 0; k < s->more_count && code == TB_OK; k++) {
+        size_t ignored;
+        code = write_table(wb, ws, s, s->more[k], row0, fc, &ignored, err);
+        row0 += (lxw_row_t)s->more[k]->row_count + 1;
+    }
+    if (s->more_count)
+        head_rows = 0; /* several tables: no one head to repeat */
+    row0 = s->title ? 1 : 0;
+    if (head_rows)
+        worksheet_repeat_rows(ws, row0, (lxw_row_t)(row0 + head_rows - 1));
     return code;
 }
 

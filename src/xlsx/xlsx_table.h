@@ -16,6 +16,10 @@ typedef struct xlsx_sheet {
     const char *title; /* a merged title row above the table; NULL = none */
     const dt_table *table;
     bool landscape;    /* page setup for printing */
+    /* Further tables set below the first, a blank row apart (one 登记卡 per patch); the first
+     * gives the column widths.  NULL, 0: none. */
+    const dt_table *const *more;
+    size_t more_count;
 } xlsx_sheet;
 
 /* Writes the workbook to a new temporary file in path's directory and returns its name in

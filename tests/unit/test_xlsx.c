@@ -69,7 +69,7 @@ test_write_and_read_back(void **state)
     assert_non_null(mkdtemp(dir));
     char path[256];
     snprintf(path, sizeof path, "%s/汇总表.xlsx", dir);
-    const xlsx_sheet sheet = {"违法用地数据汇总表", "违法用地数据汇总表", &t, true};
+    const xlsx_sheet sheet = {"违法用地数据汇总表", "违法用地数据汇总表", &t, true, NULL, 0};
     tb_err err = {0};
     char *tmp = NULL;
     assert_int_equal(xlsx_write_temp(path, &sheet, 1, &tmp, &err), TB_OK);
@@ -110,7 +110,7 @@ test_refusals(void **state)
     const dt_table t = {.columns = cols, .column_count = 1, .rows = rows, .row_count = 1};
     tb_err err = {0};
     char *tmp = NULL;
-    const xlsx_sheet bad_name = {"a/b", NULL, &t, false};
+    const xlsx_sheet bad_name = {"a/b", NULL, &t, false, NULL, 0};
     assert_int_equal(xlsx_write_temp("/tmp/x.xlsx", &bad_name, 1, &tmp, &err), TB_EINVAL);
     assert_null(tmp);
     err = (tb_err){0};
@@ -118,7 +118,7 @@ test_refusals(void **state)
     assert_non_null(mkdtemp(dir));
     char path[256];
     snprintf(path, sizeof path, "%s/t.xlsx", dir);
-    const xlsx_sheet span = {"表", NULL, &t, false};
+    const xlsx_sheet span = {"表", NULL, &t, false, NULL, 0};
     assert_int_equal(xlsx_write_temp(path, &span, 1, &tmp, &err), TB_EINVAL);
     assert_non_null(strstr(err.msg, "span past"));
     assert_null(tmp);
