@@ -21,9 +21,11 @@ sign_help(void)
            "Options:\n"
            "  --office <dir>   the signing office (office.xml, seal, key)\n"
            "  --out <file>     where to write (default: the file itself, replaced atomically)\n"
-           "  --page <n>       page for the seal (default: the last)\n"
+           "  --page <n>       page for the seal\n"
            "  --at <x>,<y>     the seal's lower left corner in mm from the page's lower left\n"
-           "                   (default: 30,40)\n"
+           "                   (default for both: beside the first seal, on its page, left of\n"
+           "                   it where there is room, clear of every seal there; 30,40 on the\n"
+           "                   last page when the document has no seal)\n"
            "  --reason <text>  reason recorded in the signature (default: 会签)\n\n"
            "Environment: SOURCE_DATE_EPOCH fixes the signing time.\n"
            "Exit status: 0 signed, 1 failure while working, 2 bad usage or input.\n");
@@ -39,7 +41,8 @@ sign_run(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *office = NULL, *out = NULL;
-    countersign_options co = {.page = 0, .x_mm = 30, .y_mm = 40, .reason = "会签"};
+    countersign_options co = {.beside = true, .page = 0, .x_mm = 30, .y_mm = 40,
+                              .reason = "会签"};
     const char *source_date = getenv("SOURCE_DATE_EPOCH");
     if (source_date && *source_date)
         co.signing_time = (time_t)strtoll(source_date, NULL, 10);
@@ -52,11 +55,13 @@ sign_run(int argc, char **argv)
         case 'O': out = optarg; break;
         case 'r': co.reason = optarg; break;
         case 'p':
+            co.beside = false;
             co.page = (int)strtol(optarg, &end, 10);
             if (*end || co.page < 1)
                 return cli_fail(TB_EINVAL, "--page: expected a page number from 1");
             break;
         case 'a':
+            co.beside = false;
             co.x_mm = strtod(optarg, &end);
             if (*end != ',' || (co.y_mm = strtod(end + 1, &end), *end) || co.x_mm < 0 ||
                 co.y_mm < 0 || co.x_mm > 1000 || co.y_mm > 1000)

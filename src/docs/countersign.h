@@ -7,9 +7,13 @@
 #include "tb_buf.h"
 #include "tb_err.h"
 
+#include <stdbool.h>
 #include <time.h>
 
 typedef struct countersign_options {
+    bool beside;          /* place the seal beside the document's first seal (the issuer's), on
+                             its page, clear of every seal already there; page and x_mm, y_mm
+                             are then unused (and the ones below when it has none) */
     int page;             /* 1-based; 0 = the last page */
     double x_mm, y_mm;    /* the seal's lower left corner from the page's lower left corner */
     const char *reason;   /* UTF-8, may be NULL */

@@ -743,6 +743,77 @@ find_page(const pdfobj_doc *d, const pdfobj_val *catalog, int page, long long *n
     return tb_err_set(err, TB_EFORMAT, "PDF: page tree deeper than %d levels", PDFOBJ_MAX_DEPTH);
 }
 
+/* The 1-based number of page object num, 0 if it is none of the first PDFSIG_MAX_PLACE_PAGES
+ * pages (find_page for each: our documents have tens of pages). */
+enum { PDFSIG_MAX_PLACE_PAGES = 500 };
+static int
+page_index(const pdfobj_doc *d, const pdfobj_val *catalog, long long num)
+{
+    for (int i = 1; i <= PDFSIG_MAX_PLACE_PAGES; i++) {
+        long long n;
+        int g;
+        pdfobj_val dict;
+        tb_err e = {0};
+        if (find_page(d, catalog, i, &n, &g, &dict, &e) != TB_OK)
+            return 0;
+        if (n == num)
+            return i;
+    }
+    return 0;
+}
+
+tb_code
+pdfsig_places(const unsigned char *pdf, size_t len, pdfsig_place *out, int cap, int *count,
+              tb_err *err)
+{
+    pdfobj_doc d;
+    *count = 0;
+    if (len > PDFSIG_MAX_INPUT)
+        return tb_err_set(err, TB_ELIMIT, "PDF: %zu bytes, more than the limit of %d", len,
+                          PDFSIG_MAX_INPUT);
+    tb_code rc = pdfobj_doc_open(&d, pdf, len, err);
+    if (rc != TB_OK)
+        return rc;
+    pdfobj_val root, catalog, af_v, af, fields, item;
+    if (!pdfobj_dict_get(&d, &d.trailer, "Root", &root) || root.kind != PDFOBJ_REF)
+        rc = tb_err_set(err, TB_EFORMAT, "PDF: trailer has no /Root reference");
+    else
+        rc = pdfobj_load(&d, root.num, &catalog, NULL, err);
+    if (rc != TB_OK || catalog.kind != PDFOBJ_DICT ||
+        !pdfobj_dict_get(&d, &catalog, "AcroForm", &af_v) ||
+        pdfobj_resolve(&d, &af_v, &af, NULL) != TB_OK || af.kind != PDFOBJ_DICT ||
+        !pdfobj_dict_get(&d, &af, "Fields", &fields) || fields.kind != PDFOBJ_ARRAY)
+        goto done; /* no form: no signatures */
+    size_t cur = 0;
+    while (*count < cap && pdfobj_array_next(&d, &fields, &cur, &item)) {
+        pdfobj_val field, ft, value, rect, p, n;
+        if (item.kind != PDFOBJ_REF || pdfobj_load(&d, item.num, &field, NULL, NULL) != TB_OK ||
+            field.kind != PDFOBJ_DICT || !pdfobj_dict_get(&d, &field, "FT", &ft) ||
+            !pdfobj_is_name(&d, &ft, "Sig") || !pdfobj_dict_get(&d, &field, "V", &value) ||
+            !pdfobj_dict_get(&d, &field, "Rect", &rect) || rect.kind != PDFOBJ_ARRAY ||
+            !pdfobj_dict_get(&d, &field, "P", &p) || p.kind != PDFOBJ_REF)
+            continue;
+        double r[4];
+        int k = 0;
+        size_t rc_cur = 0;
+        while (k < 4 && pdfobj_array_next(&d, &rect, &rc_cur, &n) && n.kind == PDFOBJ_NUMBER) {
+            char text[32];
+            size_t nb = n.end - n.start < sizeof text - 1 ? n.end - n.start : sizeof text - 1;
+            memcpy(text, d.p + n.start, nb);
+            text[nb] = '\0';
+            r[k++] = strtod(text, NULL);
+        }
+        int page = k == 4 ? page_index(&d, &catalog, p.num) : 0;
+        if (page == 0)
+            continue;
+        out[(*count)++] = (pdfsig_place){page, fmin(r[0], r[2]), fmin(r[1], r[3]),
+                                         fabs(r[2] - r[0]), fabs(r[3] - r[1])};
+    }
+done:
+    pdfobj_doc_close(&d);
+    return rc;
+}
+
 /* Refuses a field name already used by a top-level field in fields (an array or NONE). */
 static tb_code
 check_unique_name(const pdfobj_doc *d, const pdfobj_val *fields, const char *name, tb_err *err)

@@ -94,6 +94,19 @@ typedef struct pdfsig_field {
  * answers with a token that is not for this signature; TB_ELIB an OpenSSL failure. */
 tb_code pdfsig_sign(tb_buf *pdf, const pdfsig_signer *s, const pdfsig_field *f, tb_err *err);
 
+/* Where a signature's widget sits: its page (1-based) and /Rect in PDF user space. */
+typedef struct pdfsig_place {
+    int page;
+    double x_pt, y_pt, w_pt, h_pt;
+} pdfsig_place;
+
+/* The widgets of the document's signature fields that hold a signature, in the order of the
+ * AcroForm's /Fields (the issuer's seal first), at most cap of them into out; *count says how
+ * many.  Widgets without a usable /Rect or /P are skipped.  TB_EFORMAT for a file it cannot
+ * read (as pdfsig_sign). */
+tb_code pdfsig_places(const unsigned char *pdf, size_t len, pdfsig_place *out, int cap,
+                      int *count, tb_err *err) TB_MUST_CHECK;
+
 typedef struct pdfsig_verify_opts {
     const char *trust_pem;    /* PEM CA file: every signer must chain to it, checked at its
                                  signing time, with a certificate whose key usage allows signing

@@ -1,4 +1,5 @@
-/* libFuzzer target: pdfsig_verify on arbitrary bytes (the PDF parser, xref reader and CMS check).
+/* libFuzzer target: pdfsig_verify on arbitrary bytes (the PDF parser, xref reader and CMS check)
+ * and pdfsig_places (the signature widgets countersigning places a seal beside).
  * When TUBAN_FUZZ_KEY and TUBAN_FUZZ_CERT name a test key and certificate, every input that
  * pdfsig_sign accepts is also signed and re-verified, checking that signing keeps the verdict:
  * a new signature that covers the whole file and, if the input verified, one more of them. */
@@ -35,6 +36,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tb_code vrc = pdfsig_verify(data, size, NULL, &info, &err);
     if (vrc != TB_OK && (info.count != 0 || info.all_valid))
         abort(); /* documented: on error, no verdict */
+    pdfsig_place places[4]; /* where countersigning looks for the first seal */
+    int nplaces = -1;
+    tb_err pe = {0};
+    if (pdfsig_places(data, size, places, 4, &nplaces, &pe) == TB_OK &&
+        (nplaces < 0 || nplaces > 4))
+        abort();
+    for (int i = 0; i < nplaces; i++)
+        if (places[i].page < 1 || places[i].w_pt < 0 || places[i].h_pt < 0)
+            abort();
     if (!signer)
         return 0;
 
