@@ -142,6 +142,11 @@ check "登记卡: one card per patch in the PDF ($n), in township and id order" 
 check "登记卡: the same cards in the workbook" test "$xlsx_cards" = "$want_cards"
 last_card=$(grep "^$pages\s" "$work/pages" | grep -oE '登记卡第[0-9]+张' | tr '\n' ' ')
 check "登记卡: the last page holds the last card only (登记卡第${n}张)" test "$last_card" = "登记卡第${n}张 "
+check "登记卡: every card is set the same way up (upright, a form on its page)" python3 -c "
+import re, subprocess, sys
+out = subprocess.run(['pdftotext', '-bbox', sys.argv[1], '-'], capture_output=True, text=True).stdout
+boxes = [tuple(map(float, m)) for m in re.findall(r'<word xMin=\"([\d.]+)\" yMin=\"([\d.]+)\" xMax=\"([\d.]+)\" yMax=\"([\d.]+)\">登记卡第', out)]
+sys.exit(0 if len(boxes) == int(sys.argv[2]) and all(x1 - x0 > y1 - y0 for x0, y0, x1, y1 in boxes) else 1)" "$out/tables.pdf" "$n"
 id=139901SJBG24210019
 want=$(sqlite3 "$db" "SELECT printf('%.6f', round(area_m2 * 0.0015, 2)) FROM patch WHERE id = '$id'")
 card_area=$(awk -F'\t' -v id="$id" '$1 == "土地卫片地块核查情况登记卡" { if (index($0, id)) hit = 1; else if (hit && $2 ~ /监测面积/) { print $3; exit } }' "$work/xlsx")
