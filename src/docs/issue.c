@@ -213,6 +213,20 @@ issuer_allocate(issuer *is, int *number, char **path, char *code, tb_err *err)
     return issuer_allocate_number(is, number, path, err);
 }
 
+tb_code
+issue_guess_next(const char *db_path, const tpl_office *o, const char *kind, int year,
+                 int *next, tb_err *err)
+{
+    store *st = store_open(db_path, err);
+    if (st == NULL)
+        return err->code;
+    int last = 0;
+    tb_code rc = store_docno_last(st, o->id, year, tpl_office_prefix(o, kind), &last, err);
+    store_close(st);
+    *next = last + 1;
+    return rc;
+}
+
 store *
 issuer_store(issuer *is)
 {

@@ -60,6 +60,12 @@ bool issue_parse_code(const char *text, char code[ISSUE_CODE_LEN + 1]);
  * guessed is the one allocated. */
 tb_code issuer_allocate_number(issuer *is, int *number, char **path, tb_err *err) TB_MUST_CHECK;
 
+/* The number the next issue of (o, kind, year) would get if nobody issued meanwhile, read
+ * without the write lock: what a document is rendered with before its issue (the guess is
+ * checked by issuer_allocate_number, under the lock). */
+tb_code issue_guess_next(const char *db_path, const tpl_office *o, const char *kind, int year,
+                         int *next, tb_err *err) TB_MUST_CHECK;
+
 /* The issue's store connection, inside its open transaction: what a caller writes there commits
  * with the documents or not at all (the daemon marks its job item done this way). */
 store *issuer_store(issuer *is);

@@ -15,6 +15,7 @@
 #include "patch_source.h"
 #include "store_snapshot.h"
 #include "tb_fs.h"
+#include "tb_test.h"
 
 #include <pango/pangocairo.h>
 #include <pthread.h>
@@ -34,6 +35,7 @@ typedef struct doc_plan {
     int number;
     char code[ISSUE_CODE_LEN + 1]; /* verification code when issued */
     char *tmp; /* the rendered temporary, once written */
+    tb_buf pdf; /* issuing: the rendering, kept until its issue (render_issue) */
     const stats_progress *progress; /* monthly: the township's; NULL for the county roll-up */
     const monthly_input *monthly;   /* monthly: the figures of the run */
     const tables_input *tables;     /* tables: the figures of the run */
@@ -86,6 +88,7 @@ plans_release(doc_plans *d)
         free(d->items[i].extra_path);
         free(d->items[i].copy_tmp);
         free(d->items[i].copy_path);
+        tb_buf_release(&d->items[i].pdf);
     }
     free(d->items);
     free(d->selection);
@@ -820,55 +823,119 @@ render_explain(const render_request *req, render_explain_fn *fn, void *user, tb_
 
 /* ---- issuing (docs/issue.h) ----------------------------------------------------------------- */
 
-/* Gives every planned document its number, archive path and verification code. */
+/* Gives every planned document the number it would get if nobody else issued meanwhile, and its
+ * verification code: the batch is rendered with these, outside the store's write lock. */
 static tb_code
-issue_plans(const render_request *req, render_ctx *rc, doc_plans *plans, issuer **is,
-            tb_err *err)
+guess_numbers(const render_request *req, render_ctx *rc, doc_plans *plans, tb_err *err)
 {
-    char *root = req->archive_root ? tb_xstrdup(req->archive_root)
-                                   : issue_default_archive(req->db_path);
-    *is = issuer_begin(req->db_path, root, rc->office, req->kind, req->opt.date.year, err);
-    free(root);
-    if (*is == NULL)
-        return err->code;
-    for (size_t i = 0; i < plans->count; i++) {
+    int next = 0;
+    tb_code code = issue_guess_next(req->db_path, rc->office, req->kind, req->opt.date.year,
+                                    &next, err);
+    for (size_t i = 0; code == TB_OK && i < plans->count; i++) {
         doc_plan *p = &plans->items[i];
         if (req->out_dir) /* the planned name in --out gets a copy once the issue is committed */
             p->copy_path = p->path;
         else
             free(p->path);
         p->path = NULL;
-        tb_code code = issuer_allocate(*is, &p->number, &p->path, p->code, err);
-        if (code != TB_OK)
-            return code;
+        p->number = next + (int)i;
+        if (!issue_new_code(p->code))
+            code = tb_err_set(err, TB_ELIB, "issuing: no random bytes for the verification code");
     }
-    return TB_OK;
+    return code;
 }
 
-/* Archives and registers the rendered temporaries. */
+/* Renders p again, with the number the registry gave it instead of the guess (the tables'
+ * workbook too: it is written again). */
 static tb_code
-commit_plans(issuer *is, const render_request *req, render_ctx *rc, doc_plans *plans,
-             tb_err *err)
+render_again(render_ctx *rc, const render_request *req, const struct doc_kind *kind,
+             doc_plan *p, tb_err *err)
 {
-    issue_doc *docs = tb_xcalloc(plans->count + 1, sizeof *docs);
-    tb_buf ids = TB_BUF_INIT;
-    size_t *at = tb_xcalloc(plans->count + 1, sizeof *at);
-    for (size_t i = 0; i < plans->count; i++) {
-        const doc_plan *p = &plans->items[i];
-        at[i] = ids.len;
+    if (p->extra_tmp) {
+        unlink(p->extra_tmp);
+        free(p->extra_tmp);
+        p->extra_tmp = NULL;
+    }
+    p->pdf.len = 0;
+    tb_test_slow();
+    return kind->render(rc, req, p, &p->pdf, err);
+}
+
+/* Issues the rendered plans one by one, each in a transaction of its own, as the daemon does:
+ * the store's write lock is held for one document's number, archive file and registry entry
+ * (milliseconds), not for the batch, so the daemon (or another CLI) can issue in between.  A
+ * document whose guessed number was taken meanwhile is rendered again with the number it gets
+ * — outside the lock, the number given back by rolling back; under it after two tries, so a
+ * busy registry cannot starve the batch.  Documents issued before a failure stay issued (each
+ * is complete: number, file and entry); the error says how many. */
+static tb_code
+render_issue(const render_request *req, render_ctx *rc, const struct doc_kind *kind,
+             doc_plans *plans, render_output_fn *on_file, void *user, tb_err *err)
+{
+    char *root = req->archive_root ? tb_xstrdup(req->archive_root)
+                                   : issue_default_archive(req->db_path);
+    const char *signer = pdfsig_signer_name(rc->signer);
+    tb_code code = TB_OK;
+    size_t issued = 0;
+    for (size_t i = 0; i < plans->count && code == TB_OK; i++) {
+        doc_plan *p = &plans->items[i];
+        tb_buf ids = TB_BUF_INIT;
         for (size_t k = 0; k < p->count; k++)
             tb_buf_printf(&ids, "%s%s", k ? "," : "", p->patches[k]->id);
-        tb_buf_append(&ids, "", 1); /* a NUL between the lists */
+        for (int attempt = 0; code == TB_OK; attempt++) {
+            issuer *is = issuer_begin(req->db_path, root, rc->office, req->kind,
+                                      req->opt.date.year, err);
+            if (is == NULL) {
+                code = err->code;
+                break;
+            }
+            int number = 0;
+            char *path = NULL, *tmp = NULL;
+            code = issuer_allocate_number(is, &number, &path, err);
+            if (code == TB_OK && number != p->number) {
+                p->number = number;
+                if (attempt < 2) { /* give the number back and render without the lock */
+                    issuer_end(is);
+                    free(path);
+                    code = render_again(rc, req, kind, p, err);
+                    continue;
+                }
+                code = render_again(rc, req, kind, p, err);
+            }
+            if (code == TB_OK)
+                code = tb_fs_write_temp(path, p->pdf.data, p->pdf.len, &tmp, err);
+            if (code == TB_OK) {
+                issue_doc doc = {tmp, path, number, p->code, ids.len ? (char *)ids.data : ""};
+                code = issuer_commit(is, req->kind, signer, &doc, 1, err);
+            }
+            if (code != TB_OK && tmp)
+                unlink(tmp); /* not renamed into the archive */
+            issuer_end(is);
+            free(tmp);
+            if (code == TB_OK) {
+                issued++;
+                p->path = path;
+                if (on_file)
+                    on_file(user, path);
+                if (p->copy_path)
+                    code = tb_fs_write_temp(p->copy_path, p->pdf.data, p->pdf.len, &p->copy_tmp,
+                                            err);
+            } else {
+                free(path);
+            }
+            break;
+        }
+        tb_buf_release(&ids);
+        tb_buf_release(&p->pdf);
     }
-    for (size_t i = 0; i < plans->count; i++) {
-        const doc_plan *p = &plans->items[i];
-        docs[i] = (issue_doc){p->tmp, p->path, p->number, p->code, (const char *)ids.data + at[i]};
+    free(root);
+    if (code != TB_OK && issued > 0) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        *err = (tb_err){0};
+        tb_err_set(err, code, "%zu of %zu documents were issued and archived (each registered); "
+                              "then: %s", issued, plans->count, why);
     }
-    tb_code code = issuer_commit(is, req->kind, pdfsig_signer_name(rc->signer), docs,
-                                 plans->count, err);
-    free(at);
-    free(docs);
-    tb_buf_release(&ids);
     return code;
 }
 
@@ -907,25 +974,14 @@ publish_out(doc_plans *plans, bool issued, tb_err *err)
     return TB_OK;
 }
 
-/* Commits the issue (when issuing), then publishes what goes to --out, naming every file
- * written: the archived documents first, then what went to --out. */
+/* Publishes what goes to --out (after the issue, when issuing: render_issue has named the
+ * archived documents), naming every file written. */
 static tb_code
-publish_plans(const render_request *req, render_ctx *rc, doc_plans *plans, issuer *is,
+publish_plans(const render_request *req, doc_plans *plans, bool issued,
               render_output_fn *on_file, void *user, tb_err *err)
 {
-    if (is) {
-        tb_code code = commit_plans(is, req, rc, plans, err);
-        if (code != TB_OK)
-            return code;
-        for (size_t i = 0; i < plans->count; i++) { /* renamed into the archive */
-            free(plans->items[i].tmp);
-            plans->items[i].tmp = NULL;
-            if (on_file)
-                on_file(user, plans->items[i].path);
-        }
-    }
-    tb_code code = publish_out(plans, is != NULL, err);
-    if (code != TB_OK && is) {
+    tb_code code = publish_out(plans, issued, err);
+    if (code != TB_OK && issued) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
         return tb_err_set(err, TB_EIO, "the documents were issued and archived, but their "
@@ -934,7 +990,7 @@ publish_plans(const render_request *req, render_ctx *rc, doc_plans *plans, issue
     }
     for (size_t i = 0; i < plans->count && code == TB_OK && on_file; i++) {
         const doc_plan *p = &plans->items[i];
-        if (!is)
+        if (!issued)
             on_file(user, p->path);
         if (p->copy_path)
             on_file(user, p->copy_path);
@@ -996,10 +1052,16 @@ worker_run(void *arg)
             break;
         doc_plan *p = &b->plans->items[i];
         pdf.len = 0;
+        tb_test_slow();
+        if (b->req->issue) { /* kept until its issue (render_issue) */
+            if (b->kind->render(w->rc, b->req, p, &p->pdf, &err) != TB_OK) {
+                batch_fail(b, &err);
+                break;
+            }
+            continue;
+        }
         if (b->kind->render(w->rc, b->req, p, &pdf, &err) != TB_OK ||
-            tb_fs_write_temp(p->path, pdf.data, pdf.len, &p->tmp, &err) != TB_OK ||
-            (p->copy_path &&
-             tb_fs_write_temp(p->copy_path, pdf.data, pdf.len, &p->copy_tmp, &err) != TB_OK)) {
+            tb_fs_write_temp(p->path, pdf.data, pdf.len, &p->tmp, &err) != TB_OK) {
             batch_fail(b, &err);
             break;
         }
@@ -1027,7 +1089,6 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
 
     tb_arena *a = tb_arena_new(0);
     doc_plans plans = {.arena = a};
-    issuer *is = NULL;
     render_ctx *rc = NULL;
     render_input in = {0};
     tb_code code = load_input(req, a, &in, err);
@@ -1048,7 +1109,7 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
                           req->kind, in.now.count, in.source, req->kind);
         goto done;
     }
-    if (req->issue && (code = issue_plans(req, rc, &plans, &is, err)) != TB_OK)
+    if (req->issue && (code = guess_numbers(req, rc, &plans, err)) != TB_OK)
         goto done;
     if (req->out_dir && (code = tb_fs_mkdirs(req->out_dir, err)) != TB_OK)
         goto done;
@@ -1081,10 +1142,11 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
         goto done;
     }
 
-    code = publish_plans(req, rc, &plans, is, on_file, user, err);
+    if (req->issue && (code = render_issue(req, rc, kind, &plans, on_file, user, err)) != TB_OK)
+        goto done;
+    code = publish_plans(req, &plans, req->issue, on_file, user, err);
 
 done:
-    issuer_end(is);        /* rolls back unless committed */
     plans_release(&plans); /* unlinks every temporary that was not published */
     render_ctx_close(rc);
     tb_arena_free(a);

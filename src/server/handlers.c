@@ -14,6 +14,7 @@
 #include "pdfsig.h"
 #include "server_int.h"
 #include "tb_fs.h"
+#include "tb_test.h"
 #include "tb_utf8.h"
 #include "zip.h"
 
@@ -457,16 +458,6 @@ crash_test_point(void)
         raise(SIGKILL);
 }
 
-/* For the time-limit tests (tests/server): TUBAN_TEST_SLOW_MS=n makes every rendering n ms
- * slower. */
-static void
-slow_test_point(void)
-{
-    const char *ms = getenv("TUBAN_TEST_SLOW_MS");
-    if (ms && atoi(ms) > 0)
-        usleep((useconds_t)atoi(ms) * 1000);
-}
-
 /* The patch ids of a document, comma-separated (the registry's record of what it covers). */
 static const char *
 patch_ids(const patch *const *list, size_t n, tb_arena *a)
@@ -563,7 +554,7 @@ issue_item(worker *w, const store_job_item *it, tb_err *err)
     numbering_take(srv, w->st, o, it->year, tpl_office_prefix(srv->profiles[o], it->kind),
                    &turn);
     render_options opt = {.date = it->date};
-    slow_test_point();
+    tb_test_slow();
     rc = notice_render(w->offices[o], list, n, &opt, turn.guess, code, &pdf, err);
     numbering_wait(srv, &turn);
     if (rc == TB_OK)
@@ -756,7 +747,7 @@ handle_document_preview(worker *w, request *r)
     tb_buf pdf = TB_BUF_INIT;
     render_options opt = {.date = a->date};
     int o = office_index(r->srv, request_office(r)->id);
-    slow_test_point();
+    tb_test_slow();
     if (notice_render(w->offices[o], list, n, &opt, 0, NULL, &pdf, &err) != TB_OK)
         respond_tb_error(r, &err);
     else
