@@ -13,7 +13,7 @@ packages=(
   libicu-dev
   # the daemon (src/server): libmicrohttpd; curl drives it in the tests
   libmicrohttpd-dev curl
-  # fonts: Noto CJK (小标宋 stand-in, 黑体) and TeX Live's Fandol (仿宋, 楷体, 宋体)
+  # fonts: TeX Live's Fandol (the default roles); Noto CJK for the seal script and map tests
   fonts-noto-cjk texlive-lang-chinese
   # run-time tools and the independent checkers the tests use
   openssl gdal-bin qpdf poppler-utils python3 python3-yaml sqlite3 unzip

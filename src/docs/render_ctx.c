@@ -14,13 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Fontconfig does not see TeX Live's Fandol fonts by default (DESIGN §8).  Only the Regular
- * files are added: the Bold ones declare a regular weight and would be picked for body text.
- * An office may also ship its own licensed fonts in <office>/fonts. */
+/* Fontconfig does not see TeX Live's Fandol fonts by default (DESIGN §8).  The Bold files
+ * declare a regular weight; typeface_new corrects it, so that they serve bold only.  An office
+ * may also ship its own licensed fonts in <office>/fonts. */
 #define FANDOL "/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/"
 static const char *const system_font_files[] = {
     FANDOL "FandolFang-Regular.otf", FANDOL "FandolKai-Regular.otf",
     FANDOL "FandolSong-Regular.otf", FANDOL "FandolHei-Regular.otf",
+    FANDOL "FandolSong-Bold.otf",
 };
 
 #define MAX_FONT_FILES 256

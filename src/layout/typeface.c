@@ -22,6 +22,31 @@ struct typeface {
     bool bold[FONT_ROLE_COUNT];
 };
 
+/* Adds a font file to fc's application fonts.  Some faces (TeX Live's Fandol Bold) name a Bold
+ * style but declare a regular weight: they would be taken for body text and never for bold, so
+ * their weight is corrected to the style's (DESIGN §8).  App fonts are scanned into heap
+ * patterns, not cache files, so they may be edited in place. */
+static void
+add_font_file(FcConfig *fc, const char *path)
+{
+    FcFontSet *before = FcConfigGetFonts(fc, FcSetApplication);
+    int first = before ? before->nfont : 0;
+    if (!FcConfigAppFontAddFile(fc, (const FcChar8 *)path))
+        return;
+    FcFontSet *fs = FcConfigGetFonts(fc, FcSetApplication);
+    for (int i = first; fs && i < fs->nfont; i++) {
+        FcChar8 *style = NULL;
+        int weight = 0;
+        if (FcPatternGetString(fs->fonts[i], FC_STYLE, 0, &style) == FcResultMatch &&
+            strcmp((const char *)style, "Bold") == 0 &&
+            FcPatternGetInteger(fs->fonts[i], FC_WEIGHT, 0, &weight) == FcResultMatch &&
+            weight < FC_WEIGHT_BOLD) {
+            FcPatternDel(fs->fonts[i], FC_WEIGHT);
+            FcPatternAddInteger(fs->fonts[i], FC_WEIGHT, FC_WEIGHT_BOLD);
+        }
+    }
+}
+
 /* True when fontconfig has a font whose family (any of its names) is exactly family. */
 static bool
 family_installed(FcConfig *fc, const char *family)
@@ -55,7 +80,7 @@ typeface_new(const font_choice roles[FONT_ROLE_COUNT], const char *const *font_p
         if (S_ISDIR(st.st_mode))
             FcConfigAppFontAddDir(fc, (const FcChar8 *)font_paths[i]);
         else
-            FcConfigAppFontAddFile(fc, (const FcChar8 *)font_paths[i]);
+            add_font_file(fc, font_paths[i]);
     }
     for (int r = 0; r < FONT_ROLE_COUNT; r++)
         if (roles[r].family == NULL || !family_installed(fc, roles[r].family)) {
