@@ -14,7 +14,8 @@ tuban=$(realpath "$build/src/cli/tuban")
 data=$(realpath ../shared/floor/data/notices50.gpkg)
 command -v wrk >/dev/null || { echo "bench/serve.sh: needs wrk (apt-get install wrk)"; exit 2; }
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+# set -e holds in the trap too: a kill of the daemon already gone must not make the run fail.
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 pid=
 
 # The sample office, moved to the floor data's county (350583) so its patches are its own.
@@ -102,3 +103,4 @@ echo "RSS after the first minute ${rss1} MB, at the end ${rss2} MB" \
 echo "daemon / CLI throughput: $rate / $cli_rate = $(echo "scale=2; $rate / $cli_rate" | bc)"
 kill -TERM "$pid"
 wait "$pid" && echo "SIGTERM: exit 0"
+pid=
