@@ -80,6 +80,9 @@ render_help(void)
            "  --per <patch|township>  acceptance: one form per patch (default) or per township\n"
            "  --reject <id>:<opinion> acceptance: the patch is 不合格, with the inspectors'\n"
            "                      opinion (repeatable); every other patch is 合格\n"
+           "  --photos <dir>      acceptance: on-site photos, <dir>/<patch id>/*.jpg; each is\n"
+           "                      shown on its patch's form with the time and place of its\n"
+           "                      EXIF data, and a note when it was taken outside the patch\n"
            "  -h, --help          this help\n\n"
            "Selection (every kind; applied once, before any document is planned):\n"
            "  --batch <b>         the batch: a year (2024, the 年度 batch), a quarter (2024-Q3)\n"
@@ -151,8 +154,10 @@ render_check_run(render_request *req, int month_year, int month, int cutoff_day)
     }
     if (strcmp(req->kind, "monthly") == 0 && !month)
         return cli_fail(TB_EINVAL, "render monthly: --month YYYY-MM is required");
-    if (strcmp(req->kind, "acceptance") != 0 && (req->per_township || req->reject_count))
-        return cli_fail(TB_EINVAL, "render: --per and --reject go with render acceptance");
+    if (strcmp(req->kind, "acceptance") != 0 &&
+        (req->per_township || req->reject_count || req->photos_dir))
+        return cli_fail(TB_EINVAL, "render: --per, --reject and --photos go with render "
+                                   "acceptance");
     if (strcmp(req->kind, "monthly") == 0 && req->patches_path)
         return cli_fail(TB_EINVAL, "render monthly: the report needs the status history: give "
                                    "--db <store>, not --patches");
@@ -225,7 +230,7 @@ render_parse(int argc, char **argv, render_request *req, const char **townships,
 {
     enum { OPT_FIRST_NUMBER = 256, OPT_JOBS, OPT_DB, OPT_ARCHIVE, OPT_PREVIEW, OPT_MONTH,
            OPT_CUTOFF, OPT_BATCH, OPT_TOWNSHIP, OPT_PATCH, OPT_EXPLAIN,
-           OPT_PER, OPT_REJECT };
+           OPT_PER, OPT_REJECT, OPT_PHOTOS };
     static const struct option opts[] = {
         {"office", required_argument, NULL, 'o'},
         {"patches", required_argument, NULL, 'p'},
@@ -246,6 +251,7 @@ render_parse(int argc, char **argv, render_request *req, const char **townships,
         {"explain", no_argument, NULL, OPT_EXPLAIN},
         {"per", required_argument, NULL, OPT_PER},
         {"reject", required_argument, NULL, OPT_REJECT},
+        {"photos", required_argument, NULL, OPT_PHOTOS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -312,6 +318,7 @@ render_parse(int argc, char **argv, render_request *req, const char **townships,
                 return cli_fail(TB_EINVAL, "--patch: expected a 监测编号");
             patch_ids[req->select.patch_count++] = optarg;
             break;
+        case OPT_PHOTOS: req->photos_dir = optarg; break;
         case OPT_PER:
             if (strcmp(optarg, "township") != 0 && strcmp(optarg, "patch") != 0)
                 return cli_fail(TB_EINVAL, "--per: expected patch or township");

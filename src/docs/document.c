@@ -7,6 +7,7 @@
 #include "chart.h"
 #include "docno.h"
 #include "issue.h"
+#include "photo.h"
 #include "typeset.h"
 
 #include <stdlib.h>
@@ -18,6 +19,8 @@ draw_panel(void *user, cairo_t *cr, const dt_panel *panel, double x, double y, d
            double h, tb_err *err)
 {
     render_ctx *rc = user;
+    if (strcmp(panel->kind, "photo") == 0)
+        return photo_draw(cr, panel->datum, x, y, w, h, err);
     if (strcmp(panel->kind, "chart") != 0)
         return map_panel_draw(rc->maps, cr, panel, x, y, w, h, err);
     /* Labels in the office's body font unless the template names one. */

@@ -12,6 +12,7 @@
 #include "docs_int.h"
 
 #include "issue.h"
+#include "photo.h"
 #include "patch_source.h"
 #include "store_snapshot.h"
 #include "tb_fs.h"
@@ -21,6 +22,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { RENDER_MAX_JOBS = 64 };
@@ -337,6 +339,30 @@ not_acceptable(const patch *p, tb_arena *a)
     return NULL;
 }
 
+/* The photos of patch p under req->photos_dir (the JPEGs of <dir>/<id>/), each with its EXIF time and
+ * place and whether it was taken inside the patch.  A photo that is not a readable JPEG is bad
+ * input (exit 2, naming the file). */
+static tb_code
+plan_photos(const render_request *req, acceptance_verdict *v, tb_arena *a, tb_err *err)
+{
+    if (req->photos_dir == NULL)
+        return TB_OK;
+    photo *photos;
+    size_t n;
+    const char *dir = tb_arena_printf(a, "%s/%s", req->photos_dir, v->patch->id);
+    tb_code code = photo_read_dir(dir, &photos, &n, a, err);
+    if (code != TB_OK)
+        return code;
+    acceptance_photo *out = tb_arena_array(a, n + 1, sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        const photo *ph = &photos[i];
+        out[i] = (acceptance_photo){ph, ph->name, ph->has_time, ph->date, ph->hour, ph->minute,
+                                    ph->has_place, ph->lon, ph->lat, photo_inside(ph, v->patch)};
+    }
+    v->photos = out, v->photo_count = n;
+    return TB_OK;
+}
+
 /* The 验收意见书 of the rectified illegal patches, one per patch (acceptance-<id>.pdf) or, with
  * --per township, one per township (acceptance-<code>.pdf).  A patch named by --patch that is not
  * rectified is refused, naming it and its state; without --patch the unrectified are left out.
@@ -345,6 +371,10 @@ static tb_code
 plan_acceptance(const render_ctx *rc, const render_request *req, const render_input *in,
                 doc_plans *out, tb_err *err)
 {
+    struct stat st;
+    if (req->photos_dir && (stat(req->photos_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        return tb_err_set(err, TB_ENOTFOUND, "--photos %s: no such folder (it holds "
+                                             "<patch id>/*.jpg)", req->photos_dir);
     const patch_set *set = &in->now;
     const patch **cands = tb_xmalloc_array(set->count + 1, sizeof *cands);
     out->selection = cands;
@@ -374,8 +404,11 @@ plan_acceptance(const render_ctx *rc, const render_request *req, const render_in
     if (code != TB_OK)
         return code;
     acceptance_verdict *verdicts = tb_arena_array(out->arena, n, sizeof *verdicts);
-    for (size_t i = 0; i < n; i++)
-        verdicts[i] = (acceptance_verdict){cands[i], true, NULL};
+    for (size_t i = 0; i < n; i++) {
+        verdicts[i] = (acceptance_verdict){cands[i], true, NULL, NULL, 0};
+        if ((code = plan_photos(req, &verdicts[i], out->arena, err)) != TB_OK)
+            return code;
+    }
     for (size_t k = 0; k < req->reject_count; k++) {
         const render_reject *r = &req->rejects[k];
         size_t i = 0;

@@ -83,6 +83,7 @@ typedef struct render_request {
     bool per_township;        /* acceptance: one form per township, else one per patch */
     const render_reject *rejects; /* acceptance: the 不合格 verdicts; every other patch 合格 */
     size_t reject_count;
+    const char *photos_dir;   /* acceptance: <dir>/<patch id>/ holds the JPEG' photos */
 } render_request;
 
 /* Called with the path of every file written, in order. */

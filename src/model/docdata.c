@@ -273,12 +273,30 @@ docdata_monthly_type(const tv_type *office_type, tb_arena *a)
 
 static const tv_type patch_list_type = {.kind = TV_LIST, .item = &docdata_patch_type};
 
-enum { VF_PATCH, VF_PASSED, VF_CONCLUSION, VF_OPINION, VF_NFIELDS };
+enum { HF_NAME, HF_TAKEN, HF_DATE, HF_HAS_TIME, HF_HAS_PLACE, HF_LON, HF_LAT, HF_PLACE,
+       HF_INSIDE, HF_OUTSIDE, HF_NFIELDS };
+static const tv_field photo_fields[HF_NFIELDS] = {
+    [HF_NAME] = {"name", S, "the photo's file name"},
+    [HF_TAKEN] = {"taken", S, "拍摄时间 from EXIF, 2025-03-20 10:15 (absent without EXIF time)"},
+    [HF_DATE] = {"date", D, "its date (absent without EXIF time)"},
+    [HF_HAS_TIME] = {"has_time", B, "EXIF DateTimeOriginal was readable"},
+    [HF_HAS_PLACE] = {"has_place", B, "EXIF GPS latitude and longitude were readable"},
+    [HF_LON] = {"lon", N, "east longitude, degrees (absent without GPS)"},
+    [HF_LAT] = {"lat", N, "north latitude, degrees (absent without GPS)"},
+    [HF_PLACE] = {"place", S, "拍摄位置 东经117.112533° 北纬35.205963° (absent without GPS)"},
+    [HF_INSIDE] = {"inside", B, "taken inside the patch's polygon"},
+    [HF_OUTSIDE] = {"outside", B, "has a place, and it lies outside the patch"},
+};
+const tv_type docdata_photo_type = {TV_RECORD, "photo", photo_fields, HF_NFIELDS, NULL};
+static const tv_type photo_list_type = {.kind = TV_LIST, .item = &docdata_photo_type};
+
+enum { VF_PATCH, VF_PASSED, VF_CONCLUSION, VF_OPINION, VF_PHOTOS, VF_NFIELDS };
 static const tv_field verdict_fields[VF_NFIELDS] = {
     [VF_PATCH] = {"patch", &docdata_patch_type, "the patch inspected"},
     [VF_PASSED] = {"passed", B, "true: 合格; false: 不合格"},
     [VF_CONCLUSION] = {"conclusion", S, "验收结论: 合格 / 不合格"},
     [VF_OPINION] = {"opinion", S, "验收意见 given at the run (--reject ID:意见); may be absent"},
+    [VF_PHOTOS] = {"photos", &photo_list_type, "its on-site photos (--photos), by file name"},
 };
 const tv_type docdata_verdict_type = {TV_RECORD, "verdict", verdict_fields, VF_NFIELDS, NULL};
 
@@ -348,6 +366,31 @@ docdata_verdict(const acceptance_verdict *d, tb_arena *a)
     f[VF_PASSED] = tv_boolean(d->passed);
     f[VF_CONCLUSION] = tv_str(d->passed ? "合格" : "不合格");
     f[VF_OPINION] = tv_str(d->opinion);
+    tv_value *photos = tb_arena_array(a, d->photo_count + 1, sizeof *photos);
+    for (size_t i = 0; i < d->photo_count; i++) {
+        const acceptance_photo *ph = &d->photos[i];
+        tv_value *g;
+        photos[i] = tv_record_new(&docdata_photo_type, ph->native, ph->name, &g, a);
+        g[HF_NAME] = tv_str(ph->name);
+        g[HF_HAS_TIME] = tv_boolean(ph->has_time);
+        g[HF_HAS_PLACE] = tv_boolean(ph->has_place);
+        g[HF_INSIDE] = tv_boolean(ph->inside);
+        g[HF_OUTSIDE] = tv_boolean(ph->has_place && !ph->inside);
+        if (ph->has_time) {
+            g[HF_TAKEN] = tv_str(tb_arena_printf(a, "%04d-%02d-%02d %02d:%02d", ph->date.year,
+                                                 ph->date.month, ph->date.day, ph->hour,
+                                                 ph->minute));
+            g[HF_DATE] = tv_date(ph->date);
+        }
+        if (ph->has_place) {
+            g[HF_LON] = tv_num(ph->lon);
+            g[HF_LAT] = tv_num(ph->lat);
+            g[HF_PLACE] = tv_str(tb_arena_printf(a, "%s%.6f° %s%.6f°",
+                                                 ph->lon < 0 ? "西经" : "东经", fabs(ph->lon),
+                                                 ph->lat < 0 ? "南纬" : "北纬", fabs(ph->lat)));
+        }
+    }
+    f[VF_PHOTOS] = tv_list(photos, d->photo_count);
     return v;
 }
 

@@ -78,13 +78,29 @@ tv_value docdata_class(const stats_class_row *r, tb_arena *a);
 /* The acceptance form's data (验收意见书 / 验收表): office, township (the one addressed), items
  * (one verdict per patch, by id), patches (the same patches, for the patch fragments), stats
  * (sums over them), passed and failed (counts of 合格 and 不合格), per_township (one form
- * listing the township's patches, else one patch per form), date, docno, year. */
+ * listing the township's patches, else one patch per form), date, docno, year.  A verdict has
+ * patch, passed, conclusion, opinion and photos (name, taken (text), date, has_time, has_place,
+ * lon, lat, place (text), inside, outside). */
+/* An on-site photo as a form states it (src/photo reads it): native is what <photo of> draws. */
+typedef struct acceptance_photo {
+    const void *native;
+    const char *name;      /* the file's name */
+    bool has_time;         /* EXIF DateTimeOriginal */
+    cn_date date;
+    int hour, minute;
+    bool has_place;        /* EXIF GPS */
+    double lon, lat;
+    bool inside;           /* the place lies in the patch's polygon */
+} acceptance_photo;
+
 typedef struct acceptance_verdict {
     const patch *patch;
     bool passed;         /* 合格; false: 不合格 */
     const char *opinion; /* the inspectors' words; NULL: the template's */
+    const acceptance_photo *photos; /* by file name */
+    size_t photo_count;
 } acceptance_verdict;
-extern const tv_type docdata_verdict_type;
+extern const tv_type docdata_verdict_type, docdata_photo_type;
 const tv_type *docdata_acceptance_type(const tv_type *office_type, tb_arena *a);
 tv_value docdata_verdict(const acceptance_verdict *v, tb_arena *a);
 

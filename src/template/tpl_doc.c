@@ -48,7 +48,7 @@ typedef enum node_kind {
     N_ATTACHMENT_NOTE, N_SIGNATURE, N_ATTACHMENT, N_TABLE, N_FIGURE, N_SPACE, N_PAGE_BREAK,
     N_CONTENTS,
     N_LET, N_FOR, N_IF, N_CHOOSE, N_WHEN,
-    N_ROW, N_CELL, N_MAP, N_CHART,
+    N_ROW, N_CELL, N_MAP, N_CHART, N_PHOTO,
 } node_kind;
 
 typedef struct tnode tnode;
@@ -467,6 +467,7 @@ read_panel(reader *r, xmlNodePtr n, const tpl_tscope *scope, tnode *t)
     if (of == NULL) {
         fail_node(r, n, TB_EFORMAT, t->kind == N_MAP
                   ? "<map> needs of=\"…\": the record it shows (of=\"p\")"
+                  : t->kind == N_PHOTO ? "<photo> needs of=\"…\": the photo it shows (of=\"ph\")"
                   : "<chart> needs of=\"…\": the figures it shows (of=\"chart\")");
         return false;
     }
@@ -478,7 +479,10 @@ read_panel(reader *r, xmlNodePtr n, const tpl_tscope *scope, tnode *t)
      * cannot make a drawer read one as another. */
     const char *view = t->kind == N_MAP ? tpl_attr(n, "view", r->a) : NULL;
     bool overview = view && strcmp(view, "overview") == 0;
-    const char *want = t->kind == N_CHART ? "chart" : overview ? "township" : "patch";
+    const char *want = t->kind == N_CHART   ? "chart"
+                       : t->kind == N_PHOTO ? "photo"
+                       : overview           ? "township"
+                                            : "patch";
     if (type->kind != TV_RECORD || type->name == NULL || strcmp(type->name, want) != 0) {
         char buf[64];
         tpl_loc l = tpl_expr_loc(t->of);
@@ -486,6 +490,10 @@ read_panel(reader *r, xmlNodePtr n, const tpl_tscope *scope, tnode *t)
             tb_err_set(r->err, TB_EFORMAT, "%s:%d:%d: <chart of>: '%s' is a %s; a chart shows "
                        "a chart record (the kind's figures)", l.file, l.line, l.column, of,
                        tv_type_describe(type, buf, sizeof buf));
+        else if (t->kind == N_PHOTO)
+            tb_err_set(r->err, TB_EFORMAT, "%s:%d:%d: <photo of>: '%s' is a %s; a photo panel "
+                       "shows a photo record (an acceptance verdict's photos)", l.file, l.line,
+                       l.column, of, tv_type_describe(type, buf, sizeof buf));
         else
             tb_err_set(r->err, TB_EFORMAT, "%s:%d:%d: <map of>: '%s' is a %s; a map with "
                        "view=\"%s\" shows a %s", l.file, l.line, l.column, of,
@@ -598,6 +606,8 @@ read_node(reader *r, xmlNodePtr n, const tpl_tscope **scope, tnode *t)
         return t->kind = N_MAP, read_panel(r, n, *scope, t);
     if (strcmp(name, "chart") == 0)
         return t->kind = N_CHART, read_panel(r, n, *scope, t);
+    if (strcmp(name, "photo") == 0)
+        return t->kind = N_PHOTO, read_panel(r, n, *scope, t);
     if (strcmp(name, "tr") == 0)
         return t->kind = N_ROW, read_nodes(r, n, *scope, &t->children);
     if (strcmp(name, "td") == 0) {
@@ -1086,7 +1096,8 @@ bind_panel(binder *b, const tnode *t, const tpl_vscope *scope)
     tb_code code = tpl_expr_eval(t->of, scope, &of, b->a, b->err);
     if (code != TB_OK)
         return code;
-    dt_panel panel = {.kind = t->kind == N_MAP ? "map" : "chart", .origin = origin_of(b, t)};
+    static const char *const kinds[] = {[N_MAP] = "map", [N_CHART] = "chart", [N_PHOTO] = "photo"};
+    dt_panel panel = {.kind = kinds[t->kind], .origin = origin_of(b, t)};
     if (of.kind == TV_RECORD) {
         panel.datum = of.u.rec->native;
         panel.origin.record = of.u.rec->origin;
@@ -1211,7 +1222,8 @@ bind_node(binder *b, const tnode *t, const tpl_vscope **scope)
     case N_ROW: return bind_row(b, t, *scope);
     case N_CELL: return bind_cell(b, t, *scope);
     case N_MAP:
-    case N_CHART: return bind_panel(b, t, *scope);
+    case N_CHART:
+    case N_PHOTO: return bind_panel(b, t, *scope);
     case N_LET: {
         tpl_vscope *s = tb_arena_alloc(b->a, sizeof *s);
         s->name = t->name, s->up = *scope;

@@ -88,7 +88,7 @@ static const char *const template_names[] = {
     "template", "fragment", "head", "copy-number", "secrecy", "urgency", "mark", "docno",
     "signer", "colophon", "cc", "issuer", "print-date", "title", "addressee", "p", "h1", "h2",
     "h3", "h4", "attachment-note", "signature", "note", "attachment", "table", "col", "thead",
-    "tbody", "tfoot", "tr", "td", "figure", "map", "chart", "caption", "space", "page-break", "section",
+    "tbody", "tfoot", "tr", "td", "figure", "map", "chart", "photo", "caption", "space", "page-break", "section",
     "contents", "include", "let", "for", "if", "choose", "when", "otherwise", "br", "b",
     "nobreak",
 };

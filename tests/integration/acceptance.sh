@@ -22,7 +22,8 @@ bash "$src/scripts/make-sample-keys.sh" "$township" "示例县城关镇人民政
 ca=$work/ca/ca.crt
 patches=$src/samples/patches.gpkg
 render() { "$tuban" render acceptance --office "$office" --date 2025-03-25 --jobs 2 "$@"; }
-text() { pdftotext -layout "$1" - 2>/dev/null | tr -d ' \n'; }
+# The text of a form as one string: no spaces, no line breaks, no page numbers (— 2 —).
+text() { pdftotext -layout "$1" - 2>/dev/null | tr -d ' \n\f' | sed 's/—[0-9]*—//g'; }
 
 # --- per patch, from the file ---------------------------------------------------------------
 render --patches "$patches" --out "$work/out" >"$work/paths" 2>"$work/err"
@@ -84,6 +85,62 @@ refused "--per with a wrong value: refused" "--per: expected patch or township" 
   >/dev/null 2>"$work/r.err"
 check "--reject with another kind: exit 2" test $? -eq 2
 
+# --- on-site photos ---------------------------------------------------------------------------
+photos=$src/samples/photos
+(cd "$src" && bash scripts/make_sample_photos.sh "$work/photos-made" >/dev/null 2>&1)
+check "the sample photos are what scripts/make_sample_photos.sh makes (byte for byte)" \
+  diff -r "$photos" "$work/photos-made"
+render --patches "$patches" --out "$work/photos" --photos "$photos" >/dev/null 2>"$work/err"
+check "render acceptance --photos exits 0" test $? -eq 0
+f=$work/photos/acceptance-139901SJBG24210007.pdf
+check "--photos: qpdf --check clean, signature valid" \
+  bash -c "qpdf --check '$f' >/dev/null && pdfsig '$f' 2>&1 | grep -q 'Signature is Valid'"
+mkdir -p "$work/extract"
+pdfimages -j "$f" "$work/extract/img"
+embedded=0
+for ph in "$photos"/139901SJBG24210007/*.jpg; do
+  for x in "$work"/extract/img-*.jpg; do cmp -s "$ph" "$x" && embedded=$((embedded + 1)) && break; done
+done
+check "both photos of 139901SJBG24210007 are embedded as the very JPEG files (pdfimages -j, cmp)" test "$embedded" -eq 2
+t=$(text "$f")
+# Independent: EXIF as gdalinfo prints it, degrees by awk, inside by OGR SQL (SQLite dialect).
+for ph in "$photos"/139901SJBG24210007/*.jpg; do
+  name=$(basename "$ph")
+  info=$(gdalinfo "$ph")
+  when=$(sed -n 's/.*EXIF_DateTimeOriginal=\(....\):\(..\):\(..\) \(..:..\).*/\1-\2-\3\4/p' <<<"$info")
+  deg() { sed -n "s/.*EXIF_GPS$1=(\([0-9.]*\)) (\([0-9.]*\)) (\([0-9.]*\)).*/\1 \2 \3/p" <<<"$info" |
+          awk '{ printf "%.6f", $1 + $2 / 60 + $3 / 3600 }'; }
+  lat=$(deg Latitude) lon=$(deg Longitude)
+  inside=$(ogrinfo -q -ro -dialect SQLite "$patches" -sql "SELECT ST_Intersects(geom, MakePoint($lon, $lat)) AS i FROM patches WHERE JCBH = '139901SJBG24210007'" | sed -n 's/.*i (Integer) = //p')
+  check "$name: the form shows its EXIF time $when and place 东经$lon° 北纬$lat°" \
+    bash -c "grep -qF '$name$when' <<<'$t' && grep -qF '东经$lon°北纬$lat°' <<<'$t'"
+  if [ "$inside" = 0 ]; then
+    check "$name: taken outside the patch (OGR): the form notes it" \
+      bash -c "grep -qF '注：照片$name的拍摄位置（东经$lon°北纬$lat°）不在图斑范围内' <<<'$t'"
+  else
+    check "$name: taken inside the patch (OGR): no outside note for it" \
+      bash -c "! grep -qF '注：照片$name的拍摄位置' <<<'$t'"
+  fi
+  case $name in IMG_0001.jpg) want_inside=1 ;; *) want_inside=0 ;; esac
+  check "$name: the sample is inside/outside as made ($inside)" test "$inside" = "$want_inside"
+done
+t=$(text "$work/photos/acceptance-139901SJBG24210024.pdf")
+check "a photo without EXIF: shown, with no time and no place, and noted" \
+  bash -c "grep -qF 'IMG_0003.jpg无拍摄时间' <<<'$t' && grep -qF '注：照片IMG_0003.jpg无拍摄位置信息（EXIFGPS）' <<<'$t'"
+check "a patch without a photo folder gets no photo figure" \
+  bash -c "! pdftotext '$work/photos/acceptance-139901SJBG24210014.pdf' - | grep -q 现场验收照片"
+pdftoppm -r 40 -f 2 -l 2 -png "$f" "$work/photo-page"
+check "the photo page renders (pdftoppm)" test -s "$work/photo-page-2.png"
+mkdir -p "$work/badphotos/139901SJBG24210007"
+echo "not a photo" >"$work/badphotos/139901SJBG24210007/IMG_9.jpg"
+refused "a photo that is not a JPEG: refused naming the file" \
+  "$work/badphotos/139901SJBG24210007/IMG_9.jpg: not a JPEG photo" --photos "$work/badphotos"
+{ printf '\377\330\377\340'; head -c 3000 "$patches"; } >"$work/badphotos/139901SJBG24210007/IMG_9.jpg"
+refused "a JPEG marker over garbage: refused naming the file" \
+  "$work/badphotos/139901SJBG24210007/IMG_9.jpg: not a readable JPEG photo" --photos "$work/badphotos"
+refused "--photos of a missing folder: refused" "--photos $work/nowhere: no such folder" \
+  --photos "$work/nowhere"
+
 # --- 不合格 ---------------------------------------------------------------------------------
 render --patches "$patches" --out "$work/reject" --patch 139901SJBG24210007 \
   --reject '139901SJBG24210007:复耕面积不足，地块东侧仍有硬化地面' >/dev/null 2>"$work/err"
@@ -143,8 +200,8 @@ want=$(sqlite3 "$db" "
     FROM patch p)
   SELECT group_concat(id, ' ') FROM (SELECT id FROM s WHERE legality = '违法用地'
     AND state IN ('已整改', '已验收') ORDER BY code, id)")
-render --db "$db" >"$work/paths" 2>"$work/err"
-check "render acceptance --db issues (exit 0)" test $? -eq 0
+render --db "$db" --photos "$photos" >"$work/paths" 2>"$work/err"
+check "render acceptance --db --photos issues (exit 0)" test $? -eq 0
 n=$(wc -w <<<"$want")
 check "the registry holds one acceptance form per patch rectified at the date ($n: SQL)" \
   test "$(sqlite3 "$db" "SELECT group_concat(patches, ' ') FROM (SELECT patches FROM registry WHERE kind = 'acceptance' ORDER BY seq)")" = "$want"
