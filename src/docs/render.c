@@ -105,6 +105,16 @@ by_township_then_id(const void *x, const void *y)
     return c ? c : strcmp(a->id, b->id);
 }
 
+static char *
+plan_path(const render_request *req, const char *stem, const char *code)
+{
+    const char *dir = req->out_dir ? req->out_dir : "";
+    size_t len = strlen(dir) + strlen(stem) + strlen(code) + 8;
+    char *path = tb_xmalloc(len);
+    snprintf(path, len, "%s/%s-%s.pdf", dir, stem, code);
+    return path;
+}
+
 /* One notice per township with illegal patches, in township-code order; every patch must be
  * addressable (the office's data names its township) before any is rendered. */
 static tb_code
@@ -131,10 +141,7 @@ plan_notices(const render_ctx *rc, const render_request *req, const render_input
         while (j < n && strcmp(illegal[j]->admin_code, illegal[i]->admin_code) == 0)
             j++;
         doc_plan *p = plans_add(out);
-        size_t len = strlen(req->out_dir ? req->out_dir : "") + strlen(illegal[i]->admin_code) + 16;
-        p->path = tb_xmalloc(len);
-        snprintf(p->path, len, "%s/notice-%s.pdf", req->out_dir ? req->out_dir : "",
-                 illegal[i]->admin_code);
+        p->path = plan_path(req, "notice", illegal[i]->admin_code);
         p->patches = illegal + i;
         p->count = j - i;
         p->neighbours = out->all;
@@ -152,16 +159,6 @@ render_notice_plan(render_ctx *rc, const render_request *req, doc_plan *p, tb_bu
     map_ctx_set_neighbours(rc->maps, p->neighbours, p->neighbour_count);
     return notice_render(rc, p->patches, p->count, &req->opt, p->number,
                          p->code[0] ? p->code : NULL, out, err);
-}
-
-static char *
-plan_path(const render_request *req, const char *stem, const char *code)
-{
-    const char *dir = req->out_dir ? req->out_dir : "";
-    size_t len = strlen(dir) + strlen(stem) + strlen(code) + 8;
-    char *path = tb_xmalloc(len);
-    snprintf(path, len, "%s/%s-%s.pdf", dir, stem, code);
-    return path;
 }
 
 /* One 月报 per township with illegal patches, in code order, then the county roll-up; the
