@@ -59,9 +59,18 @@ typedef struct doc_plans {
 
 /* The patches a run reads: from the patch file, or from the store as they stood at the
  * report's date (and, for the monthly report, at the previous month's cut-off too). */
+/* A patch a 合格 验收意见书 of the registry accepted (its 已验收 history row names the form). */
+typedef struct issued_acceptance {
+    const char *id, *docno;
+} issued_acceptance;
+
 typedef struct render_input {
     const char *source; /* the file or store, for messages */
     patch_set now, before;
+    bool from_store;
+    store_batch batch; /* from_store: the snapshot's */
+    issued_acceptance *accepted; /* from_store, acceptance: by id */
+    size_t accepted_count;
 } render_input;
 
 static doc_plan *
@@ -320,11 +329,25 @@ id_is_file_name(const char *id)
     return true;
 }
 
-/* Why patch p cannot be accepted, or NULL: only a 违法用地 patch that is rectified (已整改, or
- * already 已验收) is. */
-static const char *
-not_acceptable(const patch *p, tb_arena *a)
+static int
+issued_cmp(const void *x, const void *y)
 {
+    return strcmp(((const issued_acceptance *)x)->id, ((const issued_acceptance *)y)->id);
+}
+
+/* Why patch p cannot be accepted, or NULL: only a 违法用地 patch that is rectified (已整改, or
+ * already 已验收) is, unless the store records that a 合格 form already accepted it. */
+static const char *
+not_acceptable(const render_input *in, const patch *p, tb_arena *a)
+{
+    issued_acceptance key = {p->id, NULL};
+    const issued_acceptance *done =
+        in->accepted_count ? bsearch(&key, in->accepted, in->accepted_count, sizeof key,
+                                     issued_cmp)
+                           : NULL;
+    if (done)
+        return tb_arena_printf(a, "its 整改状态 is %s: the 验收意见书 %s accepted it already",
+                               rectify_state_name(RECTIFY_ACCEPTED), done->docno);
     if (p->legality != LEGALITY_ILLEGAL)
         return tb_arena_printf(a, "it is %s (PDJG), not 违法用地: only an illegal patch is "
                                   "rectified and accepted",
@@ -379,7 +402,7 @@ plan_acceptance(const render_ctx *rc, const render_request *req, const render_in
     size_t n = 0;
     for (size_t i = 0; i < set->count; i++) {
         const patch *p = out->all[i] = &set->items[i];
-        const char *why = not_acceptable(p, out->arena);
+        const char *why = not_acceptable(in, p, out->arena);
         if (why == NULL && !id_is_file_name(p->id))
             return tb_err_set(err, TB_EINVAL, "render acceptance: %s record %ld, field JCBH: "
                                               "'%s' cannot name the form's file (letters, "
@@ -702,6 +725,81 @@ input_batch(store *st, const render_selection *sel, store_batch *out, tb_arena *
     return store_latest_batch(st, out, a, err);
 }
 
+typedef struct accepted_walk {
+    issued_acceptance *items;
+    size_t count, cap;
+    tb_arena *a;
+    const char *docno; /* of the history walk: the form looked for */
+    bool found;
+} accepted_walk;
+
+/* Every (patch, number) a 验收意见书 of the registry names. */
+static bool
+collect_acceptance(void *user, const store_reg_entry *e)
+{
+    accepted_walk *w = user;
+    if (strcmp(e->kind, "acceptance") != 0 || e->patches == NULL)
+        return true;
+    for (const char *s = e->patches; *s;) {
+        size_t n = strcspn(s, ",");
+        if (w->count == w->cap)
+            w->items = tb_xrealloc(w->items, (w->cap = w->cap ? 2 * w->cap : 16) *
+                                                 sizeof *w->items);
+        w->items[w->count++] = (issued_acceptance){tb_arena_printf(w->a, "%.*s", (int)n, s),
+                                                   tb_arena_strdup(w->a, e->docno)};
+        s += n + (s[n] == ',');
+    }
+    return true;
+}
+
+/* The latest manual state change is to 已验收 by the form w->docno. */
+static void
+accepted_by(void *user, const store_history_row *h)
+{
+    accepted_walk *w = user;
+    if (strcmp(h->field, "state") == 0 && h->import_id == 0)
+        w->found = h->to && strcmp(h->to, rectify_state_name(RECTIFY_ACCEPTED)) == 0 &&
+                   h->note && strcmp(h->note, w->docno) == 0;
+}
+
+/* The patches of the batch a 合格 验收意见书 accepted: named by a form of the registry and moved
+ * to 已验收 by it (render_issue records that, with the form's number).  A 不合格 form names its
+ * patch too but moves nothing, so the patch can be accepted again. */
+static tb_code
+load_accepted(store *st, render_input *in, tb_arena *a, tb_err *err)
+{
+    accepted_walk w = {.a = a};
+    tb_code code = store_registry_each(st, collect_acceptance, &w, err);
+    if (code != TB_OK || w.count == 0) {
+        free(w.items);
+        return code;
+    }
+    qsort(w.items, w.count, sizeof *w.items, issued_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < w.count && code == TB_OK;) {
+        size_t j = i;
+        bool hit = false;
+        for (; j < w.count && strcmp(w.items[j].id, w.items[i].id) == 0; j++) {
+            accepted_walk h = {.docno = w.items[j].docno};
+            if (!hit && (code = store_patch_history(st, &in->batch, w.items[j].id, accepted_by,
+                                                    &h, err)) == TB_ENOTFOUND) {
+                *err = (tb_err){0}; /* a patch of another batch */
+                code = TB_OK;
+            }
+            if (code == TB_OK && h.found && !hit) {
+                w.items[n++] = w.items[j];
+                hit = true;
+            }
+        }
+        i = j;
+    }
+    in->accepted = tb_arena_array(a, n + 1, sizeof *in->accepted);
+    memcpy(in->accepted, w.items, n * sizeof *w.items);
+    in->accepted_count = n;
+    free(w.items);
+    return code;
+}
+
 static tb_code
 load_input(const render_request *req, tb_arena *a, render_input *in, tb_err *err)
 {
@@ -721,15 +819,17 @@ load_input(const render_request *req, tb_arena *a, render_input *in, tb_err *err
     store *st = store_open(req->db_path, err);
     if (st == NULL)
         return err->code;
-    store_batch batch;
     cn_date at = cn_date_valid(req->cutoff) ? req->cutoff : req->opt.date;
     in->source = req->db_path;
-    tb_code code = input_batch(st, &req->select, &batch, a, err);
+    in->from_store = true;
+    tb_code code = input_batch(st, &req->select, &in->batch, a, err);
     if (code == TB_OK)
-        code = store_snapshot(st, &batch, at, a, &in->now.items, &in->now.count, err);
+        code = store_snapshot(st, &in->batch, at, a, &in->now.items, &in->now.count, err);
     if (code == TB_OK && cn_date_valid(req->previous_cutoff))
-        code = store_snapshot(st, &batch, req->previous_cutoff, a, &in->before.items,
+        code = store_snapshot(st, &in->batch, req->previous_cutoff, a, &in->before.items,
                               &in->before.count, err);
+    if (code == TB_OK && strcmp(req->kind, "acceptance") == 0)
+        code = load_accepted(st, in, a, err);
     store_close(st);
     return code;
 }
@@ -891,6 +991,27 @@ render_again(render_ctx *rc, const render_request *req, const struct doc_kind *k
     return kind->render(rc, req, p, &p->pdf, err);
 }
 
+/* Inside document p's issue: each patch a 合格 验收意见书 accepts goes to 已验收 in the store, the
+ * history row naming the form's number, so that patch is not accepted twice (load_accepted); it
+ * commits with the document's registration or not at all.  A patch the store already has as
+ * 已验收 (so imported) keeps its state. */
+static tb_code
+record_acceptance(issuer *is, const render_request *req, render_ctx *rc,
+                  const render_input *in, const doc_plan *p, int number, const char *signer,
+                  tb_err *err)
+{
+    if (p->verdicts == NULL)
+        return TB_OK;
+    char docno[128];
+    tb_code code = docs_docno(rc->office, "acceptance", req->opt.date.year, number, docno,
+                              sizeof docno, err);
+    for (size_t k = 0; k < p->count && code == TB_OK; k++)
+        if (p->verdicts[k].passed && p->verdicts[k].patch->state != RECTIFY_ACCEPTED)
+            code = store_patch_set_state(issuer_store(is), &in->batch, p->verdicts[k].patch->id,
+                                         RECTIFY_ACCEPTED, signer, docno, NULL, err);
+    return code;
+}
+
 /* Issues the rendered plans one by one, each in a transaction of its own, as the daemon does:
  * the store's write lock is held for one document's number, archive file and registry entry
  * (milliseconds), not for the batch, so the daemon (or another CLI) can issue in between.  A
@@ -900,7 +1021,8 @@ render_again(render_ctx *rc, const render_request *req, const struct doc_kind *k
  * is complete: number, file and entry); the error says how many. */
 static tb_code
 render_issue(const render_request *req, render_ctx *rc, const struct doc_kind *kind,
-             doc_plans *plans, render_output_fn *on_file, void *user, tb_err *err)
+             const render_input *in, doc_plans *plans, render_output_fn *on_file, void *user,
+             tb_err *err)
 {
     char *root = req->archive_root ? tb_xstrdup(req->archive_root)
                                    : issue_default_archive(req->db_path);
@@ -932,6 +1054,8 @@ render_issue(const render_request *req, render_ctx *rc, const struct doc_kind *k
                 }
                 code = render_again(rc, req, kind, p, err);
             }
+            if (code == TB_OK)
+                code = record_acceptance(is, req, rc, in, p, number, signer, err);
             if (code == TB_OK)
                 code = tb_fs_write_temp(path, p->pdf.data, p->pdf.len, &tmp, err);
             if (code == TB_OK) {
@@ -1172,7 +1296,7 @@ render_run(const render_request *req, render_output_fn *on_file, void *user, tb_
         goto done;
     }
 
-    if (req->issue && (code = render_issue(req, rc, kind, &plans, on_file, user, err)) != TB_OK)
+    if (req->issue && (code = render_issue(req, rc, kind, &in, &plans, on_file, user, err)) != TB_OK)
         goto done;
     code = publish_plans(req, &plans, req->issue, on_file, user, err);
 

@@ -576,7 +576,10 @@ store_patch_set_state(store *st, const store_batch *batch, const char *patch_id,
                           "patch %s: bad time '%s' (want YYYY-MM-DD or YYYY-MM-DDThh:mm:ss)",
                           patch_id ? patch_id : "", at);
     cn_date on = {atoi(ts), atoi(ts + 5), atoi(ts + 8)};
-    if ((rc = store_exec(st, "BEGIN IMMEDIATE", err)) != TB_OK)
+    /* Inside an open transaction (an issue's) the change joins it, so it commits with the
+     * issue or not at all; a savepoint undoes just this change when it is refused. */
+    bool nested = !sqlite3_get_autocommit(st->db);
+    if ((rc = store_exec(st, nested ? "SAVEPOINT set_state" : "BEGIN IMMEDIATE", err)) != TB_OK)
         return rc;
     if ((rc = find_patch(st, batch, patch_id, &pk, &l, &from, &batch_year, err)) != TB_OK)
         goto rollback;
@@ -624,14 +627,15 @@ store_patch_set_state(store *st, const store_batch *batch, const char *patch_id,
         goto fail;
     sqlite3_finalize(q);
     q = NULL;
-    if ((rc = store_exec(st, "COMMIT", err)) != TB_OK)
+    if ((rc = store_exec(st, nested ? "RELEASE set_state" : "COMMIT", err)) != TB_OK)
         goto rollback;
     return TB_OK;
 fail:
     rc = store_fail(st, "set state", err);
 rollback:
     sqlite3_finalize(q);
-    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec(st->db, nested ? "ROLLBACK TO set_state; RELEASE set_state" : "ROLLBACK", NULL,
+                 NULL, NULL);
     return rc;
 }
 

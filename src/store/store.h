@@ -98,7 +98,8 @@ void store_import_abort(store_import *im); /* rolls back and frees; NULL ok */
 
 /* Records one rectification-state change of patch `patch_id` in batch (NULL = the only batch
  * holding that id; ambiguous → TB_EINVAL), refusing a transition the workflow forbids with the
- * rule it breaks (see workflow.h).  at: "YYYY-MM-DD" or full timestamp, NULL = now. */
+ * rule it breaks (see workflow.h).  at: "YYYY-MM-DD" or full timestamp, NULL = now.  Inside an
+ * open issue (store_issue_begin) the change is part of the issue's transaction. */
 tb_code store_patch_set_state(store *st, const store_batch *batch, const char *patch_id,
                               rectify_state to, const char *who, const char *note,
                               const char *at, tb_err *err) TB_MUST_CHECK;

@@ -200,7 +200,10 @@ want=$(sqlite3 "$db" "
     FROM patch p)
   SELECT group_concat(id, ' ') FROM (SELECT id FROM s WHERE legality = '违法用地'
     AND state IN ('已整改', '已验收') ORDER BY code, id)")
-render --db "$db" --photos "$photos" >"$work/paths" 2>"$work/err"
+rejected=139901SJBG24210015
+# Imported as 已验收 already: they keep that state (the workflow has nothing after it).
+preaccepted=" $(sqlite3 "$db" "SELECT group_concat(id, ' ') FROM patch WHERE state = '已验收'") "
+render --db "$db" --photos "$photos" --reject "$rejected:复绿未完成" >"$work/paths" 2>"$work/err"
 check "render acceptance --db --photos issues (exit 0)" test $? -eq 0
 n=$(wc -w <<<"$want")
 check "the registry holds one acceptance form per patch rectified at the date ($n: SQL)" \
@@ -216,4 +219,30 @@ render --db "$db" --patch 139901SJBG24210019 >/dev/null 2>"$work/err"
 check "--db: a patch not rectified at the date is refused (exit 2)" test $? -eq 2
 check "... naming the patch and its state in the store" grep -q "139901SJBG24210019 cannot be accepted: its 整改状态 (ZGZT) is 整改中" "$work/err"
 check "... and no number is taken" test "$(sqlite3 "$db" "SELECT count(*) FROM registry")" = "$before"
+
+# --- an issued 合格 form accepts the patch in the store -------------------------------------------
+# What the registry and the status history say, by SQL: every 合格 patch of the run went to 已验收
+# with its form's number, in the issue's transaction; the 不合格 one did not.
+accepted_ok=1
+for id in $want; do
+  docno=$(sqlite3 "$db" "SELECT docno FROM registry WHERE kind = 'acceptance' AND patches = '$id'")
+  moved=$(sqlite3 "$db" "SELECT count(*) FROM status_history h JOIN patch p ON p.pk = h.patch_pk
+    WHERE p.id = '$id' AND h.field = 'state' AND h.to_value = '已验收' AND h.note = '$docno'")
+  if [ "$id" = "$rejected" ] || [[ $preaccepted == *" $id "* ]]; then [ "$moved" = 0 ] || accepted_ok=0
+  else [ -n "$docno" ] && [ "$moved" = 1 ] || accepted_ok=0; fi
+done
+check "--db: each 合格 form moved its patch to 已验收 with its number in the history; 不合格 did not" \
+  test "$accepted_ok" = 1 -a "$(wc -w <<<"$want")" -ge 2 -a "$(wc -w <<<"$preaccepted")" -lt "$(wc -w <<<"$want")"
+id=$(for i in $want; do [ "$i" != "$rejected" ] && [[ $preaccepted != *" $i "* ]] && echo "$i"; done | head -1)
+docno=$(sqlite3 "$db" "SELECT docno FROM registry WHERE kind = 'acceptance' AND patches = '$id'")
+before=$(sqlite3 "$db" "SELECT count(*) FROM registry")
+render --db "$db" --patch "$id" >/dev/null 2>"$work/err"
+check "--db: a second acceptance of an accepted patch is refused (exit 2)" test $? -eq 2
+check "... naming the patch, its state and the form that accepted it ($docno)" \
+  grep -qF "patch $id cannot be accepted: its 整改状态 is 已验收: the 验收意见书 $docno accepted it already" "$work/err"
+check "... and no number is taken" test "$(sqlite3 "$db" "SELECT count(*) FROM registry")" = "$before"
+render --db "$db" --patch "$rejected" >"$work/paths" 2>"$work/err"
+check "--db: a patch whose form was 不合格 can be issued again (exit 0)" test $? -eq 0
+check "... and is then 已验收 in the store" test "$(sqlite3 "$db" "SELECT state FROM patch WHERE id = '$rejected'")" = 已验收
+check "archive check after the second issue: archive and registry agree" "$tuban" archive check --db "$db"
 finish
