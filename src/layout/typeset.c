@@ -1054,6 +1054,40 @@ split_row(table_job *j, size_t r, double *row_y)
     }
 }
 
+/* The end of the row group starting at row r: rows tied by rowspans, and a total row with the
+ * row above, stay together. */
+static size_t
+group_end(const table_job *j, size_t r, size_t nr)
+{
+    size_t end = r + 1;
+    for (size_t q = r; q < end; q++) {
+        for (size_t i = 0; i < j->ncells; i++)
+            if (j->cells[i].row == q && q + j->cells[i].rowspan > end)
+                end = q + j->cells[i].rowspan;
+        if (end < nr && q + 1 == end && j->tab->rows[end].role == DT_ROW_TOTAL)
+            end++;
+    }
+    return end;
+}
+
+/* The height of what the body below the head rows sets first on their page, as the row loop
+ * below places it: the whole first group when it fits a page, else its first row, else (a row
+ * taller than a page, split) that row's first line. */
+static double
+first_rows(const table_job *j, size_t nr, double head_h)
+{
+    if (j->heads >= nr)
+        return 0;
+    double room = block_h(cur(j->t)) - head_h, gh = 0;
+    for (size_t q = j->heads; q < group_end(j, j->heads, nr); q++)
+        gh += j->row_h[q];
+    if (gh <= room + EPS)
+        return gh;
+    if (j->row_h[j->heads] <= room + EPS)
+        return j->row_h[j->heads];
+    return j->line_h + 2 * PAD_Y;
+}
+
 static void
 table(ts *t, const dt_table *tab)
 {
@@ -1143,23 +1177,15 @@ table(ts *t, const dt_table *tab)
         row_y[r] = t->y + head_h;
         head_h += j.row_h[r];
     }
-    if (t->y + head_h > block_h(cur(t)) + EPS && !page_empty(cur(t)))
-        table_new_page(&j, row_y);
+    if (t->y + head_h + first_rows(&j, nr, head_h) > block_h(cur(t)) + EPS && !page_empty(cur(t)))
+        table_new_page(&j, row_y); /* the head row(s) never alone at the page's foot */
     else {
         cur(t)->fixed = true;
         emit_rows(&j, 0, j.heads, row_y, true);
         t->y += head_h;
     }
-    /* Row groups: rows tied by rowspans, and a total row with the row above, stay together. */
     for (size_t r = j.heads; r < nr && !t->failed;) {
-        size_t end = r + 1;
-        for (size_t q = r; q < end; q++) {
-            for (size_t i = 0; i < j.ncells; i++)
-                if (j.cells[i].row == q && q + j.cells[i].rowspan > end)
-                    end = q + j.cells[i].rowspan;
-            if (end < nr && q + 1 == end && tab->rows[end].role == DT_ROW_TOTAL)
-                end++;
-        }
+        size_t end = group_end(&j, r, nr);
         t->where = &tab->rows[r].origin;
         double gh = 0;
         for (size_t q = r; q < end; q++)

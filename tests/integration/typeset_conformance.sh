@@ -194,6 +194,19 @@ check_numbers("conformance", pgs)
 heads = [i for i, p in enumerate(pgs, 1) if any("图斑编号" in l["text"] for l in p)]
 check("conformance: the table's head row repeated on every page it runs over", len(heads) >= 2, f"pages {heads}")
 
+# --- headkeep: a table's head row never alone at a page foot -------------------------------------
+pgs = pages("headkeep")
+orphans, moved = [], 0
+for i, p in enumerate(pgs, 1):
+    head = [l for l in p if "图斑编号" in l["text"]]
+    rows = [l for l in p if re.search(r"139901SJBG", l["text"])]
+    if head and not [r for r in rows if r["y0"] > head[0]["y0"]]:
+        orphans.append(i)
+    if head and not [l for l in body_lines(p) if l["y1"] < head[0]["y0"]]:
+        moved += 1
+check("headkeep: every head row has a body row below it on its page; some moved to a page of their own",
+      not orphans and moved >= 1, f"{len(pgs)} pages, orphaned heads on pages {orphans}, {moved} heads moved")
+
 # --- the page before the seal page: never short (GB/T 9704 7.2.4, docs/typesetting.md) -----------
 def foot_gap(page):
     """How far the centre of a page's last 3号 line sits above the centre of the grid's last line."""

@@ -420,6 +420,24 @@ over_limit(job *j, tb_arena *a)
     free(bl.b);
 }
 
+/* Tables started lower and lower on a page, one a page: wherever the head row fits but the first
+ * body row does not, the head row moves to the next page with it (never alone at a page foot). */
+static void
+head_keep(job *j, tb_arena *a)
+{
+    blocks bl = {.a = a};
+    for (int k = 0; k < 6; k++) {
+        for (int i = 0; i < 16 + k; i++)
+            han_line(&bl, 10);
+        add(&bl, DT_TABLE)->table = patch_table(a, 3, NULL);
+        if (k < 5)
+            add(&bl, DT_PAGE_BREAK);
+    }
+    dt_doc doc = {.format = DT_FORMAT_PLAIN, .blocks = bl.b, .block_count = bl.n};
+    emit(j, "headkeep", &doc, TB_OK);
+    free(bl.b);
+}
+
 /* 信函格式, duplex, 目录 with sections, a landscape attachment, figures and the watermark. */
 static void
 extras(job *j, tb_arena *a)
@@ -524,6 +542,7 @@ main(int argc, char **argv)
     cc_three_lines(&j, a);
     tall_cell(&j, a);
     row_spans(&j, a);
+    head_keep(&j, a);
     over_limit(&j, a);
     extras(&j, a);
     upward(&j, a);
